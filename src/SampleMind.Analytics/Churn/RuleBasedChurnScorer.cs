@@ -1,0 +1,141 @@
+using System.Globalization;
+
+namespace SampleMind.Analytics.Churn;
+
+/// <summary>One reason behind a churn score.</summary>
+public readonly record struct ChurnFactor(string Feature, double Value, double Contribution, string Description);
+
+/// <summary>A churn score with its level, top factors and the recommended actions.</summary>
+public sealed record class ChurnAssessment(
+    double Score,
+    string Level,
+    IReadOnlyList<ChurnFactor> Factors,
+    IReadOnlyList<string> Actions,
+    decimal Ltv,
+    decimal ExpectedLtvImpact,
+    string ModelVersion);
+
+/// <summary>The seed's risk levels: score &gt; 0.7 HIGH, &gt; 0.4 MEDIUM, else LOW.</summary>
+public static class RiskLevels
+{
+    public const string High = "HIGH";
+    public const string Medium = "MEDIUM";
+    public const string Low = "LOW";
+
+    public static string For(double score) => score > 0.7 ? High : score > 0.4 ? Medium : Low;
+}
+
+/// <summary>Retention actions the growth team can take (names shared with retention campaigns).</summary>
+public static class RetentionActions
+{
+    public const string CardUpdateReminder = "card_update_reminder";
+    public const string TutorialEmail = "tutorial_email";
+    public const string SupportCallback = "support_callback";
+    public const string Discount20 = "discount_20";
+    public const string ReengagementEmail = "reengagement_email";
+
+    public static readonly IReadOnlyList<string> All = [CardUpdateReminder, TutorialEmail, SupportCallback, Discount20, ReengagementEmail];
+}
+
+/// <summary>
+/// The transparent, rule-based churn score used until a trained model is promoted: a logistic function of
+/// the seven features with fixed, documented weights. Each term's contribution is its weight × (value − a
+/// healthy user's value), so the factors explain the score in the same units.
+/// </summary>
+public static class RuleBasedChurnScorer
+{
+    public const string Version = "rules@1";
+
+    private const double Intercept = -1.6;
+
+    public static ChurnAssessment Assess(in ChurnFeatureValues f, decimal realizedRevenue, decimal monthlyRevenue)
+    {
+        Span<ChurnFactor> terms =
+        [
+            new("days_since_last_login", f.DaysSinceLastLogin, 0.09 * (Math.Min(f.DaysSinceLastLogin, 60) - 2),
+                string.Create(CultureInfo.InvariantCulture, $"no login for {Math.Floor(f.DaysSinceLastLogin):0} days")),
+            new("usage_trend_30d", f.UsageTrend30d, -1.4 * f.UsageTrend30d,
+                f.UsageTrend30d < 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"usage down {-f.UsageTrend30d * 100:0}% on the previous 30 days")
+                    : string.Create(CultureInfo.InvariantCulture, $"usage up {f.UsageTrend30d * 100:0}% on the previous 30 days")),
+            new("support_tickets", f.SupportTickets, 0.5 * Math.Min(f.SupportTickets, 5),
+                string.Create(CultureInfo.InvariantCulture, $"{f.SupportTickets} support ticket{(f.SupportTickets == 1 ? "" : "s")} in 30 days")),
+            new("payment_failures", f.PaymentFailures, 0.9 * Math.Min(f.PaymentFailures, 5),
+                string.Create(CultureInfo.InvariantCulture, $"{f.PaymentFailures} payment failure{(f.PaymentFailures == 1 ? "" : "s")} this month")),
+            new("feature_adoption_rate", f.FeatureAdoptionRate, -2.0 * (f.FeatureAdoptionRate - 0.3),
+                string.Create(CultureInfo.InvariantCulture, $"uses {Math.Round(f.FeatureAdoptionRate * ChurnFeatureCalculator.FeatureCatalogSize):0} of {ChurnFeatureCalculator.FeatureCatalogSize} features")),
+            new("session_frequency", f.SessionFrequency, -0.3 * (Math.Min(f.SessionFrequency, 10) - 2),
+                string.Create(CultureInfo.InvariantCulture, $"{f.SessionFrequency:0.#} sessions a week")),
+            new("engagement_score", f.EngagementScore, -0.03 * (f.EngagementScore - 40),
+                string.Create(CultureInfo.InvariantCulture, $"engagement score {f.EngagementScore:0}/100")),
+        ];
+
+        var z = Intercept;
+        foreach (var t in terms)
+        {
+            z += t.Contribution;
+        }
+        var score = Math.Round(1.0 / (1.0 + Math.Exp(-z)), 4);
+
+        var factors = terms.ToArray()
+            .Where(t => t.Contribution > 0)
+            .OrderByDescending(t => t.Contribution)
+            .ThenBy(t => t.Feature, StringComparer.Ordinal)
+            .Take(3)
+            .Select(t => t with { Contribution = Math.Round(t.Contribution, 4) })
+            .ToArray();
+
+        var ltv = Lifetime.Value(realizedRevenue, monthlyRevenue, score);
+        var level = RiskLevels.For(score);
+        return new ChurnAssessment(score, level, factors, RecommendActions(f, level, ltv), ltv,
+            Math.Round(ltv * (decimal)score, 2), Version);
+    }
+
+    /// <summary>The rules table: payment failures → card update; falling usage → tutorial; tickets → support; high LTV at HIGH risk → discount.</summary>
+    public static IReadOnlyList<string> RecommendActions(in ChurnFeatureValues f, string level, decimal ltv)
+    {
+        var actions = new List<string>(4);
+        if (f.PaymentFailures > 0)
+        {
+            actions.Add(RetentionActions.CardUpdateReminder);
+        }
+        if (f.UsageTrend30d <= -0.2)
+        {
+            actions.Add(RetentionActions.TutorialEmail);
+        }
+        if (f.SupportTickets > 0)
+        {
+            actions.Add(RetentionActions.SupportCallback);
+        }
+        if (level == RiskLevels.High && ltv >= Lifetime.HighValueThreshold)
+        {
+            actions.Add(RetentionActions.Discount20);
+        }
+        if (actions.Count == 0 && level != RiskLevels.Low)
+        {
+            actions.Add(RetentionActions.ReengagementEmail);
+        }
+        return actions;
+    }
+}
+
+/// <summary>Customer lifetime value: realized revenue plus expected future revenue.</summary>
+public static class Lifetime
+{
+    /// <summary>LTV from which a HIGH-risk user is worth a discount.</summary>
+    public const decimal HighValueThreshold = 200m;
+
+    /// <summary>Expected remaining lifetime is capped at three years.</summary>
+    public const double MaxRemainingMonths = 36;
+
+    /// <summary>
+    /// realized + monthly revenue × expected remaining months, where the churn score is read as the monthly
+    /// churn probability p (floored at 2%) and the expected remaining lifetime of a geometric process is (1 − p) / p.
+    /// </summary>
+    public static decimal Value(decimal realized, decimal monthlyRevenue, double churnProbability)
+    {
+        var p = Math.Clamp(churnProbability, 0.02, 1.0);
+        var months = Math.Min(MaxRemainingMonths, (1 - p) / p);
+        return Math.Round(realized + monthlyRevenue * (decimal)months, 2);
+    }
+}

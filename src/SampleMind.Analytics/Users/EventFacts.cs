@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace SampleMind.Analytics.Users;
+
+/// <summary>
+/// What the user model needs from one Segment-spec event, read from the event's JSON as stored in the
+/// user event log. The same reader serves live ingest and replay, so both apply identical facts.
+/// </summary>
+public sealed record class EventFacts
+{
+    public required string MessageId { get; init; }
+    public required string Type { get; init; }
+    public string? Name { get; init; }
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public string? Plan { get; init; }
+    public decimal? Amount { get; init; }
+    public string? Feature { get; init; }
+    public string? Model { get; init; }
+    public string? ModelVersion { get; init; }
+    public string? AnalysisType { get; init; }
+    public double? ProcessingTimeMs { get; init; }
+    public double? Accuracy { get; init; }
+    public bool? Error { get; init; }
+    public decimal? CostUsd { get; init; }
+    public double? Rating { get; init; }
+    public bool? Correct { get; init; }
+    public double? DurationSeconds { get; init; }
+
+    public IReadOnlyDictionary<string, string> Traits { get; init; } = EmptyTraits;
+    public DateTimeOffset? CreatedAt { get; init; }
+    public string? Email { get; init; }
+    public string? Source { get; init; }
+    public string? Campaign { get; init; }
+    public string? UtmSource { get; init; }
+    public string? UtmMedium { get; init; }
+    public string? UtmCampaign { get; init; }
+    public string? Device { get; init; }
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyTraits = new Dictionary<string, string>();
+
+    /// <summary>Reads the facts of one event from its JSON (the normalised form the ingest path stores).</summary>
+    public static EventFacts Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var type = GetString(root, "type") ?? "track";
+        var timestamp = GetDate(root, "timestamp") ?? throw new FormatException("event has no timestamp");
+        var properties = GetObject(root, "properties");
+        var traitsElement = GetObject(root, "traits") ?? GetObject(GetObject(root, "context"), "traits");
+        var context = GetObject(root, "context");
+        var campaign = GetObject(context, "campaign");
+        var device = GetObject(context, "device");
+
+        Dictionary<string, string>? traits = null;
+        if (traitsElement is { } t && type is "identify" or "group")
+        {
+            traits = [];
+            foreach (var property in t.EnumerateObject())
+            {
+                if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                {
+                    continue;
+                }
+                traits[property.Name] = property.Value.ValueKind == JsonValueKind.String
+                    ? property.Value.GetString()!
+                    : property.Value.GetRawText();
+            }
+        }
+
+        var durationSeconds = GetDouble(properties, "duration_seconds") ?? GetDouble(properties, "duration");
+        if (durationSeconds is null && GetDouble(properties, "duration_ms") is { } durationMs)
+        {
+            durationSeconds = durationMs / 1000.0;
+        }
+
+        return new EventFacts
+        {
+            MessageId = GetString(root, "messageId") ?? throw new FormatException("event has no messageId"),
+            Type = type,
+            Name = GetString(root, "event"),
+            Timestamp = timestamp,
+            Plan = GetString(properties, "plan") ?? (type == "identify" ? GetString(traitsElement, "plan") : null),
+            Amount = GetDecimal(properties, "amount") ?? GetDecimal(properties, "revenue"),
+            Feature = GetString(properties, "feature"),
+            Model = GetString(properties, "model"),
+            ModelVersion = GetString(properties, "model_version"),
+            AnalysisType = GetString(properties, "analysis_type"),
+            ProcessingTimeMs = GetDouble(properties, "processing_time_ms"),
+            Accuracy = GetDouble(properties, "accuracy"),
+            Error = GetBool(properties, "error"),
+            CostUsd = GetDecimal(properties, "cost_usd"),
+            Rating = GetDouble(properties, "rating"),
+            Correct = GetBool(properties, "correct"),
+            DurationSeconds = durationSeconds,
+            Traits = traits ?? EmptyTraits,
+            CreatedAt = type == "identify" ? GetDate(traitsElement, "created_at") ?? GetDate(traitsElement, "createdAt") : null,
+            Email = type == "identify" ? GetString(traitsElement, "email") : null,
+            Source = GetString(traitsElement, "acquisition_source") ?? GetString(traitsElement, "source") ?? GetString(campaign, "source"),
+            Campaign = GetString(traitsElement, "campaign") ?? GetString(traitsElement, "campaign_id") ?? GetString(campaign, "name"),
+            UtmSource = GetString(campaign, "source"),
+            UtmMedium = GetString(campaign, "medium"),
+            UtmCampaign = GetString(campaign, "name"),
+            Device = GetString(device, "type") ?? GetString(device, "model"),
+        };
+    }
+
+    private static JsonElement? GetObject(JsonElement? parent, string name)
+        => parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object ? v : null;
+
+    private static string? GetString(JsonElement? parent, string name)
+    {
+        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString() is { Length: > 0 } s ? s : null,
+            JsonValueKind.Number => v.GetRawText(),
+            _ => null,
+        };
+    }
+
+    private static double? GetDouble(JsonElement? parent, string name)
+    {
+        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+        return v.ValueKind switch
+        {
+            JsonValueKind.Number => v.GetDouble(),
+            JsonValueKind.String when double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            _ => null,
+        };
+    }
+
+    private static decimal? GetDecimal(JsonElement? parent, string name)
+    {
+        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+        return v.ValueKind switch
+        {
+            JsonValueKind.Number when v.TryGetDecimal(out var d) => d,
+            JsonValueKind.String when decimal.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            _ => null,
+        };
+    }
+
+    private static bool? GetBool(JsonElement? parent, string name)
+    {
+        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String => bool.TryParse(v.GetString(), out var b) ? b : null,
+            JsonValueKind.Number => v.GetDouble() != 0,
+            _ => null,
+        };
+    }
+
+    private static DateTimeOffset? GetDate(JsonElement? parent, string name)
+    {
+        var s = GetString(parent, name);
+        return s is not null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
+            ? d.ToUniversalTime()
+            : null;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace SampleMind.Ingest;
+
+/// <summary>One event on its way into the user event log.</summary>
+public sealed record class LogRow(string MessageId, long Seq, string Type, string? Event, DateTimeOffset Timestamp, string Payload);
+
+/// <summary>One event read back from the user event log.</summary>
+public sealed record class StoredEvent(string MessageId, long Seq, string Payload);
+
+/// <summary>The user event log: durable, unique per (user, messageId).</summary>
+public interface IUserEventLog
+{
+    /// <summary>
+    /// Appends <paramref name="rows"/> for one user. When the task completes the rows are committed. The result says, per
+    /// row, whether it was stored now (true) or was already in the log under the same messageId (false: a duplicate).
+    /// </summary>
+    Task<bool[]> AppendAsync(string userId, IReadOnlyList<LogRow> rows, CancellationToken cancellationToken = default);
+
+    /// <summary>The user's events with a sequence number above <paramref name="afterSeq"/>, in sequence order.</summary>
+    IAsyncEnumerable<StoredEvent> ReadAfterAsync(string userId, long afterSeq, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// PostgreSQL user event log with group commit: appends from every grain of the silo are queued and written by a
+/// single INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING, so durability costs one round trip per
+/// batch, not one per event. While one batch commits, the next one fills.
+/// </summary>
+public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
+{
+    private const string InsertSql = """
+        INSERT INTO user_events (user_id, message_id, seq, type, event, ts, payload)
+        SELECT * FROM unnest(@u, @m, @s, @t, @e, @ts, @p)
+        ON CONFLICT (user_id, message_id) DO NOTHING
+        RETURNING user_id, message_id
+        """;
+
+    private const string ReadSql = """
+        SELECT message_id, seq, payload::text FROM user_events
+        WHERE user_id = @u AND seq > @s
+        ORDER BY seq, message_id
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger<PostgresUserEventLog> _logger;
+    private readonly EventLogOptions _options;
+    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _flushSlots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+
+    public PostgresUserEventLog(NpgsqlDataSource dataSource, IOptions<EventLogOptions> options, ILogger<PostgresUserEventLog> logger)
+    {
+        _dataSource = dataSource;
+        _logger = logger;
+        _options = options.Value;
+        _flushSlots = new SemaphoreSlim(_options.MaxConcurrentFlushes);
+        _loop = Task.Run(RunAsync);
+    }
+
+    public Task<bool[]> AppendAsync(string userId, IReadOnlyList<LogRow> rows, CancellationToken cancellationToken = default)
+    {
+        if (rows.Count == 0)
+        {
+            return Task.FromResult(Array.Empty<bool>());
+        }
+        var pending = new PendingAppend(userId, rows);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("the user event log is shutting down");
+        }
+        return pending.Completion.Task;
+    }
+
+    public async IAsyncEnumerable<StoredEvent> ReadAfterAsync(string userId, long afterSeq, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(ReadSql);
+        command.Parameters.AddWithValue("u", userId);
+        command.Parameters.AddWithValue("s", afterSeq);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new StoredEvent(reader.GetString(0), reader.GetInt64(1), reader.GetString(2));
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingAppend>();
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token))
+            {
+                await _flushSlots.WaitAsync(_stopping.Token);
+                var rows = 0;
+                while (rows < _options.MaxBatchRows && reader.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                    rows += pending.Rows.Count;
+                }
+                if (batch.Count == 0)
+                {
+                    _flushSlots.Release();
+                    continue;
+                }
+                var taken = batch.ToArray();
+                batch.Clear();
+                _ = FlushAsync(taken, rows);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        while (reader.TryRead(out var left))
+        {
+            left.Completion.TrySetException(new InvalidOperationException("the user event log is shutting down"));
+        }
+    }
+
+    private async Task FlushAsync(PendingAppend[] appends, int rowCount)
+    {
+        try
+        {
+            var users = new string[rowCount];
+            var messages = new string[rowCount];
+            var seqs = new long[rowCount];
+            var types = new string[rowCount];
+            var events = new string?[rowCount];
+            var timestamps = new DateTime[rowCount];
+            var payloads = new string[rowCount];
+            var i = 0;
+            foreach (var append in appends)
+            {
+                foreach (var row in append.Rows)
+                {
+                    users[i] = append.UserId;
+                    messages[i] = row.MessageId;
+                    seqs[i] = row.Seq;
+                    types[i] = row.Type;
+                    events[i] = row.Event;
+                    timestamps[i] = row.Timestamp.UtcDateTime;
+                    payloads[i] = row.Payload;
+                    i++;
+                }
+            }
+
+            var inserted = new HashSet<(string, string)>();
+            await using (var command = _dataSource.CreateCommand(InsertSql))
+            {
+                command.Parameters.Add(new NpgsqlParameter("u", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = users });
+                command.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = messages });
+                command.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs });
+                command.Parameters.Add(new NpgsqlParameter("t", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
+                command.Parameters.Add(new NpgsqlParameter("e", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events });
+                command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = timestamps });
+                command.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = payloads });
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    inserted.Add((reader.GetString(0), reader.GetString(1)));
+                }
+            }
+
+            foreach (var append in appends)
+            {
+                var result = new bool[append.Rows.Count];
+                for (var r = 0; r < result.Length; r++)
+                {
+                    result[r] = inserted.Contains((append.UserId, append.Rows[r].MessageId));
+                }
+                append.Completion.TrySetResult(result);
+            }
+        }
+        catch (Exception exception)
+        {
+            _logger.LogWarning(exception, "Group commit of {Rows} event log rows failed", rowCount);
+            foreach (var append in appends)
+            {
+                append.Completion.TrySetException(exception);
+            }
+        }
+        finally
+        {
+            _flushSlots.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Drain: everything queued is still written; only a stuck database makes us give up.
+        _queue.Writer.TryComplete();
+        if (await Task.WhenAny(_loop, Task.Delay(TimeSpan.FromSeconds(30))) != _loop)
+        {
+            await _stopping.CancelAsync();
+        }
+        for (var i = 0; i < _options.MaxConcurrentFlushes; i++)
+        {
+            await _flushSlots.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        _stopping.Dispose();
+    }
+
+    private sealed class PendingAppend(string userId, IReadOnlyList<LogRow> rows)
+    {
+        public string UserId { get; } = userId;
+        public IReadOnlyList<LogRow> Rows { get; } = rows;
+        public TaskCompletionSource<bool[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SampleMind.Analytics.Users;
+using SampleMind.Ingest;
+
+namespace SampleMind.Users;
+
+/// <summary>
+/// One user's live 360° state. Ingest = dedupe + append to the event log (group commit) + apply + derive, in one call;
+/// the snapshot is written behind and the log tail is replayed on activation.
+/// </summary>
+public sealed class UserGrain(
+    [PersistentState("user", "Default")] IPersistentState<UserState> state,
+    IUserEventLog eventLog,
+    TimeProvider timeProvider,
+    IOptions<UserGrainOptions> options,
+    ILogger<UserGrain> logger) : Grain, IUserGrain
+{
+    private UserModel _model = new();
+    private long _nextSeq = 1;
+    private long _appliedSeq;
+    private int _sinceSnapshot;
+    private string? _segment;
+
+    private string UserId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _model = state.State.Model is { Length: > 0 } bytes
+            ? JsonSerializer.Deserialize(bytes, UserModelJsonContext.Default.UserModel) ?? new UserModel()
+            : new UserModel();
+        _model.UserId = UserId;
+        _appliedSeq = state.State.AppliedSeq;
+        _nextSeq = _appliedSeq + 1;
+
+        var replayed = 0;
+        await foreach (var stored in eventLog.ReadAfterAsync(UserId, _appliedSeq, cancellationToken))
+        {
+            _model.Apply(EventFacts.Parse(stored.Payload));
+            _appliedSeq = Math.Max(_appliedSeq, stored.Seq);
+            replayed++;
+        }
+        _nextSeq = _appliedSeq + 1;
+        _sinceSnapshot = replayed;
+        if (replayed > 0)
+        {
+            logger.LogInformation("{UserId} replayed {Count} events from the log after its snapshot", UserId, replayed);
+        }
+        _segment = _model.EventsApplied > 0 ? _model.SegmentAt(timeProvider.GetUtcNow()) : null;
+
+        var interval = options.Value.SnapshotInterval;
+        this.RegisterGrainTimer(SnapshotIfDueAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_sinceSnapshot > 0)
+        {
+            await WriteSnapshotAsync();
+        }
+    }
+
+    public async Task<IngestResult> IngestAsync(UserEvent[] events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+
+        // Parse before anything is stored: an event the model cannot read must never reach the log.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var accepted = new List<(UserEvent Event, EventFacts Facts)>(events.Length);
+        foreach (var e in events)
+        {
+            if (seen.Add(e.MessageId))
+            {
+                accepted.Add((e, EventFacts.Parse(e.Json)));
+            }
+        }
+
+        var rows = new LogRow[accepted.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var e = accepted[i].Event;
+            rows[i] = new LogRow(e.MessageId, _nextSeq++, e.Type, e.Name, e.Timestamp, e.Json);
+        }
+        bool[] stored;
+        try
+        {
+            stored = await eventLog.AppendAsync(UserId, rows);
+        }
+        catch
+        {
+            // The rows may have committed even though we saw an error. Start over from the snapshot and the log, so
+            // they are applied by replay and not skipped by a later, higher sequence number.
+            this.DeactivateOnIdle();
+            throw;
+        }
+
+        var applied = 0;
+        for (var i = 0; i < stored.Length; i++)
+        {
+            if (stored[i])
+            {
+                _model.Apply(accepted[i].Facts);
+                _appliedSeq = Math.Max(_appliedSeq, rows[i].Seq);
+                applied++;
+            }
+        }
+
+        if (applied > 0)
+        {
+            var segment = _model.SegmentAt(timeProvider.GetUtcNow());
+            if (_segment is not null && segment != _segment)
+            {
+                logger.LogDebug("{UserId} moved from {From} to {To}", UserId, _segment, segment);
+            }
+            _segment = segment;
+            _sinceSnapshot += applied;
+            if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
+            {
+                await WriteSnapshotAsync();
+            }
+        }
+
+        return new IngestResult(events.Length, applied, events.Length - applied, _model.EventsApplied);
+    }
+
+    public Task<UserView?> GetAsync()
+    {
+        if (_model.EventsApplied == 0)
+        {
+            return Task.FromResult<UserView?>(null);
+        }
+        var now = timeProvider.GetUtcNow();
+        _model.UpdateTimeline(now);
+        return Task.FromResult<UserView?>(UserViews.ToView(_model, now));
+    }
+
+    public Task<RiskView?> GetRiskAsync()
+    {
+        if (_model.EventsApplied == 0)
+        {
+            return Task.FromResult<RiskView?>(null);
+        }
+        return Task.FromResult<RiskView?>(UserViews.ToRisk(_model, timeProvider.GetUtcNow()));
+    }
+
+    private Task SnapshotIfDueAsync(CancellationToken cancellationToken)
+        => _sinceSnapshot > 0 ? WriteSnapshotAsync() : Task.CompletedTask;
+
+    private async Task WriteSnapshotAsync()
+    {
+        state.State.Model = JsonSerializer.SerializeToUtf8Bytes(_model, UserModelJsonContext.Default.UserModel);
+        state.State.AppliedSeq = _appliedSeq;
+        var pending = _sinceSnapshot;
+        _sinceSnapshot = 0;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            _sinceSnapshot += pending; // the log still has everything; try again later
+            throw;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using SampleMind.Analytics.Churn;
+using SampleMind.Analytics.Segments;
+using SampleMind.Analytics.Users;
+
+namespace SampleMind.Users;
+
+/// <summary>Maps the user model to the wire views of <see cref="IUserGrain"/>.</summary>
+internal static class UserViews
+{
+    public static UserView ToView(UserModel model, DateTimeOffset now)
+    {
+        var inputs = model.SegmentInputsAt(now);
+        var features = model.ChurnFeaturesAt(now);
+        var assessment = Assess(model, features);
+        var segment = SegmentRules.Evaluate(inputs);
+        var subscription = model.Subscription;
+        return new UserView
+        {
+            UserId = model.UserId,
+            AsOf = now,
+            EventsApplied = model.EventsApplied,
+            Profile = new UserProfile(
+                model.PlanAt(now),
+                model.SignupAt ?? model.FirstSeenAt,
+                model.Email?.Value,
+                model.Source?.Value,
+                model.Campaign?.Value,
+                model.UtmSource?.Value,
+                model.UtmMedium?.Value,
+                model.UtmCampaign?.Value,
+                model.Device?.Value),
+            Traits = model.Traits.ToDictionary(t => t.Key, t => t.Value.Value, StringComparer.Ordinal),
+            FirstSeenAt = model.FirstSeenAt,
+            LastActiveAt = model.LastActiveAt,
+            LastLoginAt = model.LastLoginAt,
+            Activity = model.Days
+                .OrderBy(d => d.Key)
+                .Select(d => new DayActivity(DateOnly.FromDayNumber(d.Key), d.Value.Events, d.Value.Analyses, d.Value.Uploads,
+                    d.Value.Sessions, d.Value.SessionSeconds, d.Value.Logins, d.Value.FeatureUses, d.Value.Revenue))
+                .ToArray(),
+            FeaturesUsed = model.FeatureFirstUse.Keys.Order(StringComparer.Ordinal).ToArray(),
+            SupportTickets = model.SupportTickets.Count,
+            PaymentFailures = model.PaymentFailures.ToArray(),
+            Payments = model.Payments.Count,
+            LifetimeRevenue = model.LifetimeRevenue,
+            Subscription = subscription is null
+                ? new Subscription("none", null, null, null)
+                : new Subscription(subscription.Status, subscription.Plan, subscription.Amount, subscription.At),
+            ActivationFunnel = new Dictionary<string, DateTimeOffset>(model.Activation, StringComparer.Ordinal),
+            MonetizationFunnel = new Dictionary<string, DateTimeOffset>(model.Monetization, StringComparer.Ordinal),
+            Segment = segment,
+            SegmentHistory = model.SegmentHistory.Select(t => new SegmentTransition(t.Date, t.From, t.To)).ToArray(),
+            AnalysesLast7Days = inputs.AnalysesPerWeek,
+            IsWeeklyActiveProducer = SegmentRules.IsWeeklyActiveProducer(inputs.AnalysesPerWeek),
+            ChurnFeatures = ToWire(features),
+            Risk = ToRisk(model.UserId, segment, assessment, now),
+            Ltv = assessment.Ltv,
+        };
+    }
+
+    public static RiskView ToRisk(UserModel model, DateTimeOffset now)
+    {
+        var features = model.ChurnFeaturesAt(now);
+        return ToRisk(model.UserId, model.SegmentAt(now), Assess(model, features), now);
+    }
+
+    private static ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)
+        => RuleBasedChurnScorer.Assess(features, model.LifetimeRevenue, model.MonthlyRevenue);
+
+    private static RiskView ToRisk(string userId, string segment, ChurnAssessment a, DateTimeOffset now) => new()
+    {
+        UserId = userId,
+        Segment = segment,
+        Score = a.Score,
+        Level = a.Level,
+        Factors = a.Factors.Select(f => new RiskFactor(f.Feature, f.Value, f.Contribution, f.Description)).ToArray(),
+        Actions = a.Actions.ToArray(),
+        Ltv = a.Ltv,
+        ExpectedLtvImpact = a.ExpectedLtvImpact,
+        ModelVersion = a.ModelVersion,
+        AsOf = now,
+    };
+
+    private static ChurnFeatures ToWire(in ChurnFeatureValues f) => new(
+        f.DaysSinceLastLogin, f.UsageTrend30d, f.SupportTickets, f.PaymentFailures,
+        f.FeatureAdoptionRate, f.SessionFrequency, f.EngagementScore);
+}
