@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using SampleMind.Analytics.Segments;
 using SampleMind.Analytics.Users;
 
+using SampleMind.Testing;
+
 namespace SampleMind.UnitTests.Users;
 
 public sealed class UserModelTests
@@ -104,7 +106,7 @@ public sealed class UserModelTests
     [Fact]
     public void ShuffledDelivery_GivesTheSameState_AsInOrderDelivery()
     {
-        var json = RealisticHistory("u6", seed: 11);
+        var json = EventBuilder.RealisticHistory("u6", seed: 11, Now);
         var inOrder = Replay("u6", json);
         for (var seed = 1; seed <= 5; seed++)
         {
@@ -117,7 +119,7 @@ public sealed class UserModelTests
     [Fact]
     public void EventsLateByDays_GiveTheSameState_AsInOrderDelivery()
     {
-        var json = RealisticHistory("u7", seed: 5);
+        var json = EventBuilder.RealisticHistory("u7", seed: 5, Now);
         var inOrder = Replay("u7", json);
 
         // Hold back ten days of events and deliver them last, with reads (timeline updates) in between.
@@ -163,45 +165,6 @@ public sealed class UserModelTests
             new(day0.AddDays(17), "explorers", "unclassified"),
         ];
         Assert.Equal(expected, model.SegmentHistory);
-    }
-
-    internal static string[] RealisticHistory(string userId, int seed)
-    {
-        var events = new EventBuilder(userId);
-        var random = new Random(seed);
-        var start = Now.AddDays(-70);
-        var list = new List<string>
-        {
-            events.Identify(start, new { plan = "free", email = $"{userId}@example.com", created_at = start.ToString("O") }),
-            events.Track("signup_started", start.AddMinutes(1)),
-            events.Track("email_verified", start.AddMinutes(5)),
-            events.Track("trial_started", start.AddDays(2)),
-            events.Track("payment_added", start.AddDays(10)),
-            events.Track("subscription_started", start.AddDays(12), new { plan = "pro", amount = 34.99 }),
-            events.Track("payment_succeeded", start.AddDays(12).AddMinutes(1), new { amount = 34.99 }),
-            events.Track("payment_failed", start.AddDays(42), new { amount = 34.99 }),
-            events.Track("payment_succeeded", start.AddDays(43), new { amount = 34.99 }),
-            events.Track("subscription_renewed", start.AddDays(43).AddMinutes(1), new { plan = "pro", amount = 34.99 }),
-            events.Track("support_ticket_opened", start.AddDays(50)),
-        };
-        for (var d = 0; d < 70; d++)
-        {
-            if (random.NextDouble() < 0.3)
-            {
-                continue;
-            }
-            var day = start.AddDays(d).AddHours(8);
-            list.Add(events.Track("login", day));
-            list.Add(events.Track("session_started", day.AddMinutes(1)));
-            for (var a = 0; a < random.Next(0, 6); a++)
-            {
-                list.Add(events.Track("sample_uploaded", day.AddMinutes(2 + a * 3)));
-                list.Add(events.Track("analysis_completed", day.AddMinutes(3 + a * 3), new { model = "genre_classification", model_version = "2.1", processing_time_ms = 800 + a }));
-            }
-            list.Add(events.Track("feature_used", day.AddMinutes(30), new { feature = $"feature_{random.Next(0, 14)}" }));
-            list.Add(events.Track("session_ended", day.AddMinutes(40), new { duration_seconds = 2340 }));
-        }
-        return [.. list];
     }
 
     private static UserModel Replay(string userId, IEnumerable<string> json)

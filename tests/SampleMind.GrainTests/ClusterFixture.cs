@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using Orleans.TestingHost;
+using SampleMind.Hosting;
+using SampleMind.Testing;
+using SampleMind.Users;
+
+namespace SampleMind.GrainTests;
+
+/// <summary>
+/// One in-process Orleans cluster for the grain tests, with the real PostgreSQL event log and grain storage on a
+/// throwaway database, and a fake clock the tests move.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2026, 6, 30, 12, 0, 0, TimeSpan.Zero);
+
+    public FakeTimeProvider Time { get; } = new(Start);
+    public TestDatabase Database { get; private set; } = null!;
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    public async ValueTask InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync();
+        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddAdoNetGrainStorage("Default", options =>
+            {
+                options.Invariant = "Npgsql";
+                options.ConnectionString = Database.ConnectionString;
+            });
+            silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(Database.ConnectionString));
+            silo.Services.Configure<UserGrainOptions>(o => o.SnapshotEveryEvents = 500);
+            silo.Services.AddSampleMindUsers();
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    /// <summary>Deactivates every idle grain, so the next call activates it again from its snapshot and the log.</summary>
+    public Task DeactivateAllAsync()
+        => Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
