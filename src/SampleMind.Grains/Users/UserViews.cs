@@ -29,7 +29,7 @@ internal static class UserViews
                 model.UtmMedium?.Value,
                 model.UtmCampaign?.Value,
                 model.Device?.Value),
-            Traits = model.Traits.ToDictionary(t => t.Key, t => t.Value.Value, StringComparer.Ordinal),
+            Traits = model.Traits.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => t.Value.Value, StringComparer.Ordinal),
             FirstSeenAt = model.FirstSeenAt,
             LastActiveAt = model.LastActiveAt,
             LastLoginAt = model.LastLoginAt,
@@ -46,8 +46,8 @@ internal static class UserViews
             Subscription = subscription is null
                 ? new Subscription("none", null, null, null)
                 : new Subscription(subscription.Status, subscription.Plan, subscription.Amount, subscription.At),
-            ActivationFunnel = new Dictionary<string, DateTimeOffset>(model.Activation, StringComparer.Ordinal),
-            MonetizationFunnel = new Dictionary<string, DateTimeOffset>(model.Monetization, StringComparer.Ordinal),
+            ActivationFunnel = InStepOrder(model.Activation, Funnels.ActivationSteps),
+            MonetizationFunnel = InStepOrder(model.Monetization, Funnels.MonetizationSteps),
             Segment = segment,
             SegmentHistory = model.SegmentHistory.Select(t => new SegmentTransition(t.Date, t.From, t.To)).ToArray(),
             AnalysesLast7Days = inputs.AnalysesPerWeek,
@@ -62,6 +62,20 @@ internal static class UserViews
     {
         var features = model.ChurnFeaturesAt(now);
         return ToRisk(model.UserId, model.SegmentAt(now), Assess(model, features), now);
+    }
+
+    /// <summary>The steps reached, in the funnel's order.</summary>
+    private static Dictionary<string, DateTimeOffset> InStepOrder(Dictionary<string, DateTimeOffset> reached, IReadOnlyList<string> steps)
+    {
+        var ordered = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var step in steps)
+        {
+            if (reached.TryGetValue(step, out var at))
+            {
+                ordered[step] = at;
+            }
+        }
+        return ordered;
     }
 
     private static ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)

@@ -45,37 +45,41 @@ public sealed class UserGrainTests(ClusterFixture fixture)
     {
         var random = new Random(42);
         var ordered = new List<(string User, UserEvent[] Events)>();
+        var shuffledUsers = new List<string>();
         var shuffled = new List<(string User, UserEvent Event)>();
         for (var i = 0; i < 100; i++)
         {
             var a = Fresh($"ord{i}");
             var b = Fresh($"shuf{i}");
             ordered.Add((a, Events(EventBuilder.RealisticHistory(a, seed: i, Now))));
+            shuffledUsers.Add(b);
             shuffled.AddRange(Events(EventBuilder.RealisticHistory(b, seed: i, Now)).Select(e => (b, e)));
         }
         random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(shuffled));
 
-        // In order: each user's events in batches of 25, users one after the other.
-        foreach (var (user, events) in ordered)
+        // In order: each user's events in batches of 25, in time order (users side by side).
+        await Task.WhenAll(ordered.Select(async u =>
         {
-            foreach (var chunk in events.Chunk(25))
+            foreach (var chunk in u.Events.Chunk(25))
             {
-                await fixture.Client.GetGrain<IUserGrain>(user).IngestAsync(chunk);
+                await fixture.Client.GetGrain<IUserGrain>(u.User).IngestAsync(chunk);
             }
-        }
-        // Shuffled: the global stream cut into batches of 1–40 events, grouped by user as the API does, concurrently.
+        }));
+        // Shuffled: the global stream cut into batches of 1–80 events, grouped by user as the API does; eight senders at once.
+        var batches = new List<(string User, UserEvent Event)[]>();
         for (var offset = 0; offset < shuffled.Count;)
         {
-            var size = random.Next(1, 41);
-            var batch = shuffled.Skip(offset).Take(size);
+            var size = random.Next(1, 81);
+            batches.Add(shuffled.Skip(offset).Take(size).ToArray());
             offset += size;
-            await Task.WhenAll(batch.GroupBy(x => x.User).Select(g => fixture.Client.GetGrain<IUserGrain>(g.Key).IngestAsync(g.Select(x => x.Event).ToArray())));
         }
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, _) =>
+            await Task.WhenAll(batch.GroupBy(x => x.User).Select(g => fixture.Client.GetGrain<IUserGrain>(g.Key).IngestAsync(g.Select(x => x.Event).ToArray()))));
 
         for (var i = 0; i < 100; i++)
         {
             var a = ordered[i].User;
-            var b = Fresh($"shuf{i}");
+            var b = shuffledUsers[i];
             var inOrder = Json(await fixture.Client.GetGrain<IUserGrain>(a).GetAsync()).Replace(a, "USER");
             var outOfOrder = Json(await fixture.Client.GetGrain<IUserGrain>(b).GetAsync()).Replace(b, "USER");
             Assert.Equal(inOrder, outOfOrder);
