@@ -1,10 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using SampleMind.Users;
+
 namespace SampleMind.ClientApi.Apis;
 
-/// <summary>GET /api/users/{id} and GET /api/users/{id}/risk.</summary>
+/// <summary>GET /api/users/{id} (the 360° view) and GET /api/users/{id}/risk (the fast path for product APIs).</summary>
 public static class UsersApi
 {
+    private const int MaxUserIdLength = 256;
+
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
+        var users = app.MapGroup("/api/users").WithTags("Users");
+
+        users.MapGet("/{id}", GetUserAsync)
+            .WithName("GetUser")
+            .WithSummary("The live 360° view of one user: profile, activity, funnels, segment and its history, churn features, risk and LTV.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        users.MapGet("/{id}/risk", GetRiskAsync)
+            .WithName("GetUserRisk")
+            .WithSummary("One user's segment, churn risk (score, level, top factors, actions) and LTV, right now.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         return app;
     }
+
+    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> GetUserAsync(string id, IClusterClient client)
+    {
+        if (Validate(id) is { } problem)
+        {
+            return problem;
+        }
+        var view = await client.GetGrain<IUserGrain>(id).GetAsync();
+        return view is null ? NotFound(id) : TypedResults.Ok(view);
+    }
+
+    private static async Task<Results<Ok<RiskView>, ProblemHttpResult, ValidationProblem>> GetRiskAsync(string id, IClusterClient client)
+    {
+        if (Validate(id) is { } problem)
+        {
+            return problem;
+        }
+        var risk = await client.GetGrain<IUserGrain>(id).GetRiskAsync();
+        return risk is null ? NotFound(id) : TypedResults.Ok(risk);
+    }
+
+    private static ValidationProblem? Validate(string id)
+        => string.IsNullOrWhiteSpace(id) || id.Length > MaxUserIdLength
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["id"] = [$"a user id is 1 to {MaxUserIdLength} characters"],
+            })
+            : null;
+
+    private static ProblemHttpResult NotFound(string id)
+        => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found",
+            detail: $"no events have been received for user '{id}'");
 }
