@@ -23,6 +23,11 @@ public sealed class AdoNetClusteringTests(PostgresDatabase database) : IClassFix
 
         var members = await MembersAsync(clusterId);
         Assert.Equal([$"127.0.0.1\t{ports[0]}\t{Active}\t{ports[1]}"], members.Select(m => string.Join('\t', m.Split('\t').Take(4))));
+        Assert.True(
+            await database.ScalarAsync<bool>(
+                "SELECT bool_and(abs(extract(epoch FROM now() - start_time)) < 120 AND abs(extract(epoch FROM now() - i_am_alive_time)) < 120) FROM orleans.membership WHERE deployment_id = @c",
+                ("c", clusterId)),
+            "start and I-am-alive times are stored as the UTC instants the silo sent");
         // Insert (Joining) and the update to Active each moved the table version on.
         Assert.True(await database.ScalarAsync<int>("SELECT version FROM orleans.membership_version WHERE deployment_id = @c", ("c", clusterId)) >= 2);
 

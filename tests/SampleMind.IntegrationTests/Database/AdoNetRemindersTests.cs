@@ -58,6 +58,12 @@ public sealed class AdoNetRemindersTests(PostgresDatabase database) : IClassFixt
             unchecked((int)grain.GetGrainId().GetUniformHashCode()),
             await database.ScalarAsync<int>("SELECT grain_hash FROM orleans.reminders WHERE grain_id = @g", ("g", grainId)));
 
+        Assert.True(
+            await database.ScalarAsync<bool>(
+                "SELECT abs(extract(epoch FROM now() + interval '1 second' - start_time)) < 60 FROM orleans.reminders WHERE grain_id = @g",
+                ("g", grainId)),
+            "the first tick is stored as the UTC instant one second after registration");
+
         var ticks = await Eventually.GetAsync(grain.GetTicksAsync, count => count >= 2, TimeSpan.FromSeconds(20));
         Assert.True(ticks >= 2, $"ticks: {ticks}");
 

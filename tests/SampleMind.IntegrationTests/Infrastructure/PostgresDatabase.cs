@@ -120,6 +120,9 @@ public sealed class PostgresDatabase : IAsyncLifetime
             await admin.OpenAsync(cancellationToken);
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{Name}\"", admin);
             await create.ExecuteNonQueryAsync(cancellationToken);
+            // A session time zone far from UTC: any timestamp written without its zone shows up as hours off.
+            await using var zone = new NpgsqlCommand($"ALTER DATABASE \"{Name}\" SET timezone TO 'Asia/Kathmandu'", admin);
+            await zone.ExecuteNonQueryAsync(cancellationToken);
         }
 
         ConnectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = Name }.ConnectionString;
