@@ -12,6 +12,8 @@
 -- The provider turns a NULL (or missing) version, or one equal to the ETag it sent, into an
 -- InconsistentStateException. Versions therefore only ever grow, including on clear and delete.
 --
+-- GrainTypeString is what the runtime passes as the grain type to IGrainStorage: the state name of
+-- [PersistentState(stateName, storageName)], so one grain's several states are separate rows.
 -- The grain key is (service, grain type, n0, n1, extension); the extension is NULL for plain keys, so the
 -- unique constraint treats NULLs as equal (PostgreSQL 15+). The payload is whatever the configured
 -- IGrainStorageSerializer produced (JSON by default), kept as bytes.

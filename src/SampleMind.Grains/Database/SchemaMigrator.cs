@@ -26,10 +26,10 @@ public static partial class SchemaMigrator
         );
         """;
 
-    private static readonly Lazy<IReadOnlyList<MigrationScript>> s_scripts = new(() => LoadScripts(typeof(SchemaMigrator).Assembly));
+    private static readonly Lazy<IReadOnlyList<MigrationScript>> EmbeddedScripts = new(() => LoadScripts(typeof(SchemaMigrator).Assembly));
 
     /// <summary>The scripts embedded in this build, in version order.</summary>
-    internal static IReadOnlyList<MigrationScript> Scripts => s_scripts.Value;
+    internal static IReadOnlyList<MigrationScript> Scripts => EmbeddedScripts.Value;
 
     /// <summary>Applies every pending script; returns the versions applied by this call (empty when up to date).</summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
@@ -58,7 +58,11 @@ public static partial class SchemaMigrator
         finally
         {
             // Not cancellable: the connection goes back to the pool and must not keep the lock.
-            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None).ConfigureAwait(false);
+            // A broken connection has lost its session, and the lock with it.
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 

@@ -7,7 +7,7 @@ namespace SampleMind.IntegrationTests.Database;
 
 public sealed class SchemaMigratorTests : IAsyncLifetime
 {
-    private static readonly string[] s_allVersions = ["V0001", "V0002", "V0003", "V0004"];
+    private static readonly string[] AllVersions = ["V0001", "V0002", "V0003", "V0004"];
 
     // Everything a migration can change, rendered as text: tables and columns, constraints, indexes, functions,
     // the providers' query texts and the migration history itself.
@@ -48,7 +48,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
 
         var applied = await SchemaMigrator.MigrateAsync(database.DataSource, TestContext.Current.CancellationToken);
 
-        Assert.Equal(s_allVersions, applied);
+        Assert.Equal(AllVersions, applied);
         var expected = SchemaMigrator.Scripts.Select(s => $"{s.Number}\t{s.ResourceFileName}\t{s.Checksum}").ToArray();
         Assert.Equal(
             ["1\tV0001__orleans_core.sql", "2\tV0002__orleans_clustering.sql", "3\tV0003__orleans_persistence.sql", "4\tV0004__orleans_reminders.sql"],
@@ -61,7 +61,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     public async Task Migrate_Twice_AppliesNothing_AndChangesNothing()
     {
         var database = await CreateAsync(migrate: true);
-        Assert.Equal(s_allVersions, database.AppliedVersions);
+        Assert.Equal(AllVersions, database.AppliedVersions);
         var before = await database.RowsAsync(CatalogSnapshotSql);
 
         var second = await SchemaMigrator.MigrateAsync(database.DataSource, TestContext.Current.CancellationToken);
@@ -81,7 +81,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         {
             var results = await Task.WhenAll(sources.Select(s => SchemaMigrator.MigrateAsync(s, TestContext.Current.CancellationToken)));
 
-            Assert.Equal(s_allVersions, results.SelectMany(r => r).Order());
+            Assert.Equal(AllVersions, results.SelectMany(r => r).Order());
             Assert.Equal(1, results.Count(r => r.Count == 4));
             Assert.Equal(3, results.Count(r => r.Count == 0));
             Assert.Equal(4L, await database.ScalarAsync<long>("SELECT count(*) FROM schema_migrations"));

@@ -15,12 +15,12 @@ namespace SampleMind.IntegrationTests.Infrastructure;
 /// </remarks>
 public sealed class PostgresDatabase : IAsyncLifetime
 {
-    private static readonly Lazy<string> s_serverConnectionString = new(ResolveServerConnectionString);
+    private static readonly Lazy<string> ServerConnection = new(ResolveServerConnectionString);
 
     private NpgsqlDataSource? _dataSource;
 
     /// <summary>The connection string of the server's maintenance database (SAMPLEMIND_PG or postgres.sh).</summary>
-    public static string ServerConnectionString => s_serverConnectionString.Value;
+    public static string ServerConnectionString => ServerConnection.Value;
 
     public string Name { get; } = $"sm_test_{Guid.NewGuid():N}";
 
