@@ -1,10 +1,43 @@
+using Microsoft.AspNetCore.Mvc;
+using SampleMind.Analytics.Ingest;
+using SampleMind.ClientApi.Ingest;
+
 namespace SampleMind.ClientApi.Apis;
 
 /// <summary>Segment HTTP Tracking API: /v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias.</summary>
 public static class IngestApi
 {
+    /// <summary>
+    /// Maps the seven Segment endpoints. Needs <see cref="Hosting.IngestHostingExtensions.AddIngest(IServiceCollection)"/>
+    /// and an <c>IClusterClient</c> in the container.
+    /// </summary>
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
+        var v1 = app.MapGroup("/v1")
+            .WithTags("Ingest")
+            .AddEndpointFilter<WriteKeyFilter>()
+            .DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        Map(v1, "batch", SegmentEndpoint.Batch, "IngestBatch", "Ingest a Segment batch: {\"batch\": [events…], \"context\", \"sentAt\"}");
+        Map(v1, "track", SegmentEndpoint.Track, "IngestTrack", "Ingest one Segment track event");
+        Map(v1, "identify", SegmentEndpoint.Identify, "IngestIdentify", "Ingest one Segment identify event");
+        Map(v1, "page", SegmentEndpoint.Page, "IngestPage", "Ingest one Segment page event");
+        Map(v1, "screen", SegmentEndpoint.Screen, "IngestScreen", "Ingest one Segment screen event");
+        Map(v1, "group", SegmentEndpoint.Group, "IngestGroup", "Ingest one Segment group event");
+        Map(v1, "alias", SegmentEndpoint.Alias, "IngestAlias", "Ingest one Segment alias event");
         return app;
+    }
+
+    // No Accepts(...) metadata on purpose: it would make routing answer 415 to RudderStack's node library, which
+    // labels its gzipped JSON application/x-www-form-urlencoded. Bodies are read raw; nothing is bound.
+    private static void Map(RouteGroupBuilder group, string path, SegmentEndpoint endpoint, string name, string summary)
+    {
+        group.MapPost(path, (HttpRequest request, [FromServices] IngestHandler handler, CancellationToken cancellationToken) =>
+                handler.HandleAsync(endpoint, request, cancellationToken))
+            .WithName(name)
+            .WithSummary(summary);
     }
 }

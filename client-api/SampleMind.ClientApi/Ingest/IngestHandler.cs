@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using SampleMind.Analytics.Ingest;
+using SampleMind.Users;
+
+namespace SampleMind.ClientApi.Ingest;
+
+/// <summary>What Segment answers to an accepted call: <c>{"success": true}</c>.</summary>
+public sealed record class IngestAccepted(bool Success);
+
+/// <summary>
+/// One <c>/v1/*</c> call: read the body under Segment's cap, validate it whole, then hand each user's events to
+/// that user's grain, all users concurrently. 200 only once every grain call returned, i.e. every event is durable.
+/// </summary>
+public sealed class IngestHandler(
+    IClusterClient cluster,
+    IOptions<IngestOptions> options,
+    TimeProvider time,
+    ILogger<IngestHandler> logger)
+{
+    /// <summary>Handles a POST to <paramref name="endpoint"/>.</summary>
+    public async Task<Results<Ok<IngestAccepted>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        SegmentEndpoint endpoint,
+        HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        using var body = await BoundedBody.ReadAsync(request, SegmentBatchReader.MaxBatchBytes, cancellationToken);
+        switch (body.Status)
+        {
+            case BodyReadStatus.TooLarge:
+                return TooLarge();
+            case BodyReadStatus.UnsupportedEncoding:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status415UnsupportedMediaType,
+                    title: "Unsupported Content-Encoding",
+                    detail: $"Content-Encoding '{request.Headers.ContentEncoding}' is not supported; use gzip, deflate, br or none.");
+            case BodyReadStatus.CorruptEncoding:
+                return Invalid(endpoint, "body", $"is not valid {request.Headers.ContentEncoding} data", SegmentBodyProblem.NotJson, []);
+        }
+
+        var receivedAt = time.GetUtcNow();
+        var result = SegmentBatchReader.Read(body.Span, endpoint, receivedAt);
+        if (result.Problem == SegmentBodyProblem.TooLarge)
+        {
+            return TooLarge();
+        }
+
+        if (!result.IsValid)
+        {
+            logger.LogInformation("Refused {Endpoint} body ({Problem}) with invalid indexes {Indexes}",
+                endpoint, result.Problem, result.InvalidIndexes);
+            return Invalid(result);
+        }
+
+        var users = result.GroupByUser();
+        try
+        {
+            await Parallel.ForEachAsync(
+                users,
+                new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentGrainCalls },
+                // Not the request's token: once a grain has the events it finishes durably either way.
+                async (user, _) => await cluster.GetGrain<IUserGrain>(user.UserKey).IngestAsync(ToUserEvents(user)));
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Ingest of {Events} events for {Users} users failed; the client will retry",
+                result.Events.Count, users.Count);
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Events not stored",
+                detail: "Some events could not be made durable. Retry the same request (same messageIds): duplicates are dropped.");
+        }
+
+        return TypedResults.Ok(new IngestAccepted(true));
+    }
+
+    private static UserEvent[] ToUserEvents(SegmentUserBatch user) =>
+        [.. user.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, e.Json))];
+
+    private static ProblemHttpResult TooLarge() =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "Body too large",
+            detail: $"The body is larger than {SegmentBatchReader.MaxBatchBytes} bytes, Segment's limit for one request.");
+
+    private static ValidationProblem Invalid(SegmentReadResult result)
+    {
+        var detail = result.Problem switch
+        {
+            SegmentBodyProblem.InvalidUtf8 => "The body is not valid UTF-8.",
+            SegmentBodyProblem.NotJson => "The body is not valid JSON.",
+            SegmentBodyProblem.TooDeep => $"The body nests deeper than {SegmentBatchReader.MaxDepth} levels.",
+            SegmentBodyProblem.NotABatch => "The body is not a Segment batch or event object.",
+            _ when result.InvalidIndexes.Count > 0 =>
+                $"Invalid events at index {string.Join(", ", result.InvalidIndexes)}; nothing was stored.",
+            _ => "The batch is invalid; nothing was stored.",
+        };
+        return TypedResults.ValidationProblem(
+            result.Errors.ToDictionary(e => e.Key, e => e.Value),
+            detail: detail,
+            title: "Invalid Segment payload",
+            extensions: new Dictionary<string, object?>
+            {
+                ["problem"] = result.Problem.ToString(),
+                ["invalidIndexes"] = result.InvalidIndexes,
+            });
+    }
+
+    private static ValidationProblem Invalid(SegmentEndpoint endpoint, string key, string message, SegmentBodyProblem problem, int[] indexes) =>
+        TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { [key] = [message] },
+            detail: $"The {endpoint.ToString().ToLowerInvariant()} body could not be decoded.",
+            title: "Invalid Segment payload",
+            extensions: new Dictionary<string, object?> { ["problem"] = problem.ToString(), ["invalidIndexes"] = indexes });
+}
