@@ -17,13 +17,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly DateTimeOffset Start = new(2026, 6, 30, 12, 0, 0, TimeSpan.Zero);
 
     public FakeTimeProvider Time { get; } = new(Start);
-    public TestDatabase Database { get; private set; } = null!;
+    public PostgresDatabase Database { get; private set; } = null!;
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
 
     public async ValueTask InitializeAsync()
     {
-        Database = await TestDatabase.CreateAsync();
+        Database = await PostgresDatabase.CreateAsync();
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
         builder.ConfigureSilo((_, silo) =>
         {

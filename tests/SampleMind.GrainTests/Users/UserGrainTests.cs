@@ -24,7 +24,7 @@ public sealed class UserGrainTests(ClusterFixture fixture)
         Assert.Equal(new IngestResult(events.Length, events.Length, 0, events.Length), first);
         Assert.Equal(new IngestResult(events.Length, 0, events.Length, events.Length), second);
         Assert.Equal(viewAfterFirst, Json(await grain.GetAsync()));
-        Assert.Equal(events.Length, await fixture.Database.ScalarAsync($"select count(*) from user_events where user_id = '{user}'"));
+        Assert.Equal(events.Length, await fixture.Database.ScalarAsync<long>($"select count(*) from user_events where user_id = '{user}'"));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using SampleMind.Database;
 
-namespace SampleMind.IntegrationTests.Infrastructure;
+namespace SampleMind.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL database with a random name on the test server, migrated to this build's schema
