@@ -301,6 +301,17 @@ public sealed class IngestApiTests
         Assert.Contains("Ingest:WriteKeys needs at least one write key.", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task MapIngestApi_Throws_WhenAddIngestWasNotCalled()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        await using var app = builder.Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => app.MapIngestApi());
+
+        Assert.Contains("AddIngest", error.Message, StringComparison.Ordinal);
+    }
+
     private static ByteArrayContent Gzip(string json)
     {
         using var buffer = new MemoryStream();
