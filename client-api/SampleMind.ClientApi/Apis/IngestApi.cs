@@ -13,6 +13,12 @@ public static class IngestApi
     /// </summary>
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
+        // Fail at startup, not with a 500 on the first event, when the host forgot the registration.
+        if (app.ServiceProvider.GetService<IServiceProviderIsService>()?.IsService(typeof(IngestHandler)) == false)
+        {
+            throw new InvalidOperationException("MapIngestApi() needs builder.AddIngest() (SampleMind.ClientApi.Hosting) first.");
+        }
+
         var v1 = app.MapGroup("/v1")
             .WithTags("Ingest")
             .AddEndpointFilter<WriteKeyFilter>()

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace SampleMind.ClientApi.Ingest;
 
@@ -42,6 +43,12 @@ internal sealed class BoundedBody : IDisposable
             return new BoundedBody(BodyReadStatus.TooLarge, null, 0);
         }
 
+        // Also caps the wire bytes of compressed bodies (a stream of empty gzip members inflates to nothing).
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
         Stream? decoder = encoding switch
         {
             "" or "identity" => null,
@@ -81,6 +88,11 @@ internal sealed class BoundedBody : IDisposable
 
                 return new BoundedBody(BodyReadStatus.Ok, buffer, length);
             }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new BoundedBody(BodyReadStatus.TooLarge, null, 0);
         }
         catch (InvalidDataException)
         {

@@ -53,18 +53,13 @@ public sealed class IngestHandler(
         }
 
         var users = result.GroupByUser();
-        try
+        var calls = await IngestAllAsync(users);
+        var failed = calls.Where(c => c.IsFaulted).ToArray();
+        if (failed.Length > 0)
         {
-            await Parallel.ForEachAsync(
-                users,
-                new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentGrainCalls },
-                // Not the request's token: once a grain has the events it finishes durably either way.
-                async (user, _) => await cluster.GetGrain<IUserGrain>(user.UserKey).IngestAsync(ToUserEvents(user)));
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Ingest of {Events} events for {Users} users failed; the client will retry",
-                result.Events.Count, users.Count);
+            logger.LogWarning(failed[0].Exception!.GetBaseException(),
+                "Ingest failed for {FailedUsers} of {Users} users ({Events} events); the client will retry",
+                failed.Length, users.Count, result.Events.Count);
             request.HttpContext.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
@@ -73,6 +68,35 @@ public sealed class IngestHandler(
         }
 
         return TypedResults.Ok(new IngestAccepted(true));
+    }
+
+    // Every user's call is made even when another fails, so a retry finds as much as possible already durable.
+    // Not the request's token: once a grain has the events it finishes durably either way.
+    private async Task<Task[]> IngestAllAsync(IReadOnlyList<SegmentUserBatch> users)
+    {
+        using var gate = new SemaphoreSlim(options.Value.MaxConcurrentGrainCalls);
+        var calls = users.Select(async user =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await cluster.GetGrain<IUserGrain>(user.UserKey).IngestAsync(ToUserEvents(user));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToArray();
+        try
+        {
+            await Task.WhenAll(calls);
+        }
+        catch (Exception)
+        {
+            // Inspected per call by the caller.
+        }
+
+        return calls;
     }
 
     private static UserEvent[] ToUserEvents(SegmentUserBatch user) =>

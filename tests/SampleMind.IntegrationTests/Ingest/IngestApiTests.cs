@@ -147,6 +147,14 @@ public sealed class IngestApiTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task BasicPassword_IsIgnored_AsSegmentDoes()
+    {
+        using var response = await PostAsync("/v1/track", Track("k2", "u1"), Basic("dev-write-key", "whatever"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("wrong-key")]
     [InlineData("")]
@@ -268,7 +276,7 @@ public sealed class IngestApiTests
     }
 
     [Fact]
-    public async Task AnyFailingGrainCall_Is503_AfterTheOthersCompleted()
+    public async Task AnyFailingGrainCall_Is503_AfterEveryUsersCallWasMade()
     {
         _fixture.Cluster.FailingUsers["u2"] = true;
         var body = $$"""{"batch":[{{Track("m1", "u1")}},{{Track("m2", "u2")}},{{Track("m3", "u3")}}]}""";
@@ -278,6 +286,8 @@ public sealed class IngestApiTests
         var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
         Assert.Contains("same messageIds", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(3, _fixture.Cluster.Calls);
+        Assert.Equal(["u1", "u3"], _fixture.Cluster.Received.Keys.Order());
     }
 
     [Fact]
@@ -289,6 +299,17 @@ public sealed class IngestApiTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("Ingest:WriteKeys needs at least one write key.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapIngestApi_Throws_WhenAddIngestWasNotCalled()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        await using var app = builder.Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => app.MapIngestApi());
+
+        Assert.Contains("AddIngest", error.Message, StringComparison.Ordinal);
     }
 
     private static ByteArrayContent Gzip(string json)
