@@ -41,7 +41,7 @@ internal sealed class SimUser
 
     // Share of the population per persona. Calibrated so that, among users the seed's rules classify,
     // the end state is ≈ 5 % power users, 25 % regulars, 40 % explorers and 30 % dormant.
-    private static readonly double[] s_personaWeights = [0.05, 0.245, 0.39, 0.245, 0.03, 0.04, 0.02, 0.08];
+    private static readonly double[] s_personaWeights = [0.043, 0.215, 0.41, 0.26, 0.03, 0.04, 0.02, 0.08];
 
     private static readonly double[] s_channelWeights = Channels.Select(c => (double)c.SeedConversions).ToArray();
     private static readonly double[] s_featureWeights = Enumerable.Range(0, Features.Length).Select(i => 1.0 / (i + 3)).ToArray();
@@ -270,21 +270,21 @@ internal sealed class SimUser
 
             case Persona.LapsedFree:
                 ChurnDay = SignupDay >= 0 ? SignupDay + 2 + _rng.Next(7) : _rng.Next(Math.Max(1, _days - 7));
-                if (SignupDay >= 0 && _rng.Chance(0.3))
+                if (SignupDay >= 0 && _rng.Chance(0.5))
                 {
                     TrialDay = SignupDay + _rng.Next(3);
                 }
 
                 break;
             case Persona.Explorer:
-                if (SignupDay >= 0 ? _rng.Chance(0.4) : _rng.Chance(0.1))
+                if (SignupDay >= 0 ? _rng.Chance(0.6) : _rng.Chance(0.25))
                 {
                     TrialDay = Math.Max(SignupDay, 0) + _rng.Next(6);
                 }
 
                 break;
             case Persona.OldFree:
-                if (_days > 0 && _rng.Chance(0.25))
+                if (_days > 0 && _rng.Chance(0.4))
                 {
                     TrialDay = _rng.Next(_days);
                 }
@@ -298,6 +298,11 @@ internal sealed class SimUser
             TrialConverts = _rng.Chance(TrialConversionRate * EngagementIndex);
             TrialPlan = PickPaidPlan(0.6, 0.35);
             PaymentAddedDay = TrialDay + (TrialConverts ? 3 + _rng.Next(TrialDays - 3) : -1000);
+            if (TrialConverts && Persona == Persona.LapsedFree)
+            {
+                // A trial that converts means the user stayed.
+                ChurnDay = null;
+            }
         }
     }
 
