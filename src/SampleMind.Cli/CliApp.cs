@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SampleMind.Cli.Commands;
 using SampleMind.Cli.Infrastructure;
 using Spectre.Console.Cli;
@@ -10,36 +11,31 @@ internal static class CliApp
     public static async Task<int> RunAsync(string[] args)
     {
         using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        Action<PosixSignalContext> stop = signal =>
         {
-            // First Ctrl+C: stop gracefully (flush what is in flight); a second one kills the process.
+            // First Ctrl+C / SIGTERM: stop gracefully (deliver what is in flight); a second one kills the process.
             if (!cancellation.IsCancellationRequested)
             {
-                e.Cancel = true;
+                signal.Cancel = true;
                 cancellation.Cancel();
             }
         };
-        Console.CancelKeyPress += onCancel;
-        try
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, stop);
+
+        var app = new CommandApp();
+        app.Configure(config =>
         {
-            var app = new CommandApp();
-            app.Configure(config =>
-            {
-                config.SetApplicationName("samplemind");
-                config.SetExceptionHandler((ex, _) => CliErrors.Report(ex));
-                config.AddCommand<SimulateCommand>("simulate")
-                    .WithDescription("Generate a deterministic SampleMind population as Segment events (to a file or a running client-api).")
-                    .WithExample("simulate", "--users", "2000", "--days", "60", "--seed", "7", "--out", "a.ndjson")
-                    .WithExample("simulate", "--users", "500", "--days", "30", "--target", "http://127.0.0.1:5080", "--write-key", "dev", "--live");
-                config.AddCommand<ReplayCommand>("replay")
-                    .WithDescription("Send an NDJSON event file to a running client-api (/v1/batch).")
-                    .WithExample("replay", "a.ndjson", "--target", "http://127.0.0.1:5080", "--write-key", "dev");
-            });
-            return await app.RunAsync(args, cancellation.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+            config.SetApplicationName("samplemind");
+            config.SetExceptionHandler((ex, _) => CliErrors.Report(ex));
+            config.AddCommand<SimulateCommand>("simulate")
+                .WithDescription("Generate a deterministic SampleMind population as Segment events (to a file or a running client-api).")
+                .WithExample("simulate", "--users", "2000", "--days", "60", "--seed", "7", "--out", "a.ndjson")
+                .WithExample("simulate", "--users", "500", "--days", "30", "--target", "http://127.0.0.1:5080", "--write-key", "dev", "--live");
+            config.AddCommand<ReplayCommand>("replay")
+                .WithDescription("Send an NDJSON event file to a running client-api (/v1/batch).")
+                .WithExample("replay", "a.ndjson", "--target", "http://127.0.0.1:5080", "--write-key", "dev");
+        });
+        return await app.RunAsync(args, cancellation.Token);
     }
 }

@@ -36,9 +36,8 @@ public sealed class ReplayCommand : AsyncCommand<ReplaySettings>
         await using (file)
         {
             await using var sink = new HttpSink(settings.CreateSender());
-            await EventProgress.Create(() => read, () => sink.Delivered).StartAsync(async progress =>
+            await EventProgress.RunAsync(Markup.Escape(Path.GetFileName(settings.File)), file.Length, () => read, () => sink.Delivered, async setProgress =>
             {
-                var task = progress.AddTask(Markup.Escape(Path.GetFileName(settings.File)), maxValue: Math.Max(1, file.Length));
                 var buffer = new byte[1 << 20];
                 var filled = 0;
                 while (!cancellationToken.IsCancellationRequested)
@@ -82,7 +81,7 @@ public sealed class ReplayCommand : AsyncCommand<ReplaySettings>
 
                     Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
                     filled -= start;
-                    task.Value = file.Position - filled;
+                    setProgress(file.Position - filled);
                     if (eof)
                     {
                         break;
@@ -90,7 +89,6 @@ public sealed class ReplayCommand : AsyncCommand<ReplaySettings>
                 }
 
                 await sink.CompleteAsync();
-                task.Value = task.MaxValue;
             });
         }
 

@@ -99,16 +99,14 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
         long delivered;
         await using (var sink = settings.Out is null ? new HttpSink(settings.CreateSender()) : (IEventSink)FileSink.Create(settings.Out))
         {
-            await EventProgress.Create(() => simulator.EventsGenerated, settings.Target is null ? null : () => sink.Delivered)
-                .StartAsync(async progress =>
+            var description = $"{options.Users:N0} users × {options.Days} days" + (settings.Live ? ", then live (Ctrl+C stops)" : "");
+            await EventProgress.RunAsync(description, options.Days, () => simulator.EventsGenerated, settings.Target is null ? null : () => sink.Delivered,
+                async setProgress =>
                 {
-                    var history = progress.AddTask($"{options.Users:N0} users × {options.Days} days", maxValue: Math.Max(1, options.Days));
-                    await RunHistoryAsync(simulator, sink, history, settings.Out, cancellationToken);
+                    await RunHistoryAsync(simulator, sink, setProgress, settings.Out, cancellationToken);
                     if (settings.Live && !cancellationToken.IsCancellationRequested)
                     {
-                        var live = progress.AddTask("live (Ctrl+C to stop)").IsIndeterminate();
                         await RunLiveAsync(simulator, sink, cancellationToken);
-                        live.StopTask();
                     }
 
                     await WithFileErrors(settings.Out, sink.CompleteAsync);
@@ -133,7 +131,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
         return cancellationToken.IsCancellationRequested && !settings.Live ? 130 : 0;
     }
 
-    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink sink, ProgressTask task, string? file, CancellationToken cancellationToken)
+    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink sink, Action<double> setProgress, string? file, CancellationToken cancellationToken)
     {
         await WithFileErrors(file, async () =>
         {
@@ -143,7 +141,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                 if (simulator.NextDay != day)
                 {
                     day = simulator.NextDay;
-                    task.Value = day;
+                    setProgress(day);
                     if (cancellationToken.IsCancellationRequested)
                     {
                         break;
@@ -156,7 +154,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                 }
             }
 
-            task.Value = simulator.NextDay;
+            setProgress(simulator.NextDay);
         });
     }
 

@@ -12,7 +12,27 @@ internal static class EventProgress
         Out = new AnsiConsoleOutput(System.Console.Error),
     });
 
-    public static Progress Create(Func<long> events, Func<long>? acknowledged = null) =>
+    /// <summary>
+    /// Runs <paramref name="body"/> under a progress bar (value 0 … <paramref name="maxValue"/>, set through the
+    /// callback it gets). When stderr is not a terminal there is no bar: logs get the final summary line only.
+    /// </summary>
+    public static async Task RunAsync(string description, double maxValue, Func<long> events, Func<long>? acknowledged, Func<Action<double>, Task> body)
+    {
+        if (!Console.Profile.Capabilities.Interactive)
+        {
+            await body(_ => { });
+            return;
+        }
+
+        await Create(events, acknowledged).StartAsync(async context =>
+        {
+            var task = context.AddTask(description, maxValue: Math.Max(1, maxValue));
+            await body(value => task.Value = value);
+            task.Value = task.MaxValue;
+        });
+    }
+
+    private static Progress Create(Func<long> events, Func<long>? acknowledged) =>
         Console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
