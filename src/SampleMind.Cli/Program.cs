@@ -1,1 +1,3 @@
-return 0;
+using SampleMind.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+using SampleMind.Cli.Commands;
+using SampleMind.Cli.Infrastructure;
+using Spectre.Console.Cli;
+
+namespace SampleMind.Cli;
+
+/// <summary>The <c>samplemind</c> command tree. Add a command: a class in Commands/ and one line here.</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+        Action<PosixSignalContext> stop = signal =>
+        {
+            // First Ctrl+C / SIGTERM: stop gracefully (deliver what is in flight); a second one kills the process.
+            if (!cancellation.IsCancellationRequested)
+            {
+                signal.Cancel = true;
+                cancellation.Cancel();
+            }
+        };
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, stop);
+
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("samplemind");
+            config.SetExceptionHandler((ex, _) => CliErrors.Report(ex));
+            config.AddCommand<SimulateCommand>("simulate")
+                .WithDescription("Generate a deterministic SampleMind population as Segment events (to a file or a running client-api).")
+                .WithExample("simulate", "--users", "2000", "--days", "60", "--seed", "7", "--out", "a.ndjson")
+                .WithExample("simulate", "--users", "500", "--days", "30", "--target", "http://127.0.0.1:5080", "--write-key", "dev", "--live");
+            config.AddCommand<ReplayCommand>("replay")
+                .WithDescription("Send an NDJSON event file to a running client-api (/v1/batch).")
+                .WithExample("replay", "a.ndjson", "--target", "http://127.0.0.1:5080", "--write-key", "dev");
+        });
+        return await app.RunAsync(args, cancellation.Token);
+    }
+}

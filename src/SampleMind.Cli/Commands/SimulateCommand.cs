@@ -1,0 +1,207 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using SampleMind.Analytics.Simulation;
+using SampleMind.Cli.Infrastructure;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SampleMind.Cli.Commands;
+
+public sealed class SimulateSettings : IngestTargetSettings
+{
+    [CommandOption("--users <N>")]
+    [Description("Number of simulated users")]
+    [DefaultValue(1000)]
+    public int Users { get; set; } = 1000;
+
+    [CommandOption("--days <D>")]
+    [Description("Days of history ending at --now (some signups lie earlier; their traits come with their first event)")]
+    [DefaultValue(60)]
+    public int Days { get; set; } = 60;
+
+    [CommandOption("--seed <S>")]
+    [Description("Random seed; user ids carry it (u7-000042), so different seeds never collide")]
+    [DefaultValue(1L)]
+    public long Seed { get; set; } = 1;
+
+    [CommandOption("--now <DATE>")]
+    [Description("End of the history, a UTC date (yyyy-MM-dd). Default: today 00:00 UTC, so runs on the same day are byte-identical")]
+    public string? Now { get; set; }
+
+    [CommandOption("--start-user <I>")]
+    [Description("Index of the first user (to add users to an existing population)")]
+    [DefaultValue(0)]
+    public int StartUser { get; set; }
+
+    [CommandOption("--out <FILE>")]
+    [Description("Write NDJSON to FILE and the ground truth to FILE.truth.json")]
+    public string? Out { get; set; }
+
+    [CommandOption("--truth <FILE>")]
+    [Description("Where to write the ground truth (default with --out: FILE.truth.json; with --target: none)")]
+    public string? Truth { get; set; }
+
+    [CommandOption("--live")]
+    [Description("After the history, keep producing events at the current time until Ctrl+C")]
+    public bool Live { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if ((Out is null) == (Target is null))
+        {
+            return ValidationResult.Error("give exactly one of --out FILE or --target URL");
+        }
+
+        if (Users is < 0 or > 10_000_000 || Days is < 0 or > 3650 || StartUser < 0)
+        {
+            return ValidationResult.Error("--users must be 0…10000000, --days 0…3650 and --start-user not negative");
+        }
+
+        if (Now is not null && !TryParseNow(Now, out _))
+        {
+            return ValidationResult.Error($"--now must be a UTC date like 2026-06-01, got '{Now}'");
+        }
+
+        return base.Validate();
+    }
+
+    internal DateTimeOffset ResolveNow() =>
+        Now is not null && TryParseNow(Now, out var now) ? now : SimulationOptions.DefaultNow(TimeProvider.System);
+
+    private static bool TryParseNow(string text, out DateTimeOffset now)
+    {
+        var ok = DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date);
+        now = ok ? new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : default;
+        return ok;
+    }
+}
+
+/// <summary>
+/// <c>samplemind simulate</c>: a deterministic population to an NDJSON file or to a client-api, then,
+/// with <c>--live</c>, events at wall-clock time until Ctrl+C.
+/// </summary>
+public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, SimulateSettings settings, CancellationToken cancellationToken)
+    {
+        var options = new SimulationOptions
+        {
+            Users = settings.Users,
+            Days = settings.Days,
+            Seed = settings.Seed,
+            Now = settings.ResolveNow(),
+            StartUserIndex = settings.StartUser,
+        };
+        var truthPath = settings.Truth ?? (settings.Out is null ? null : settings.Out + ".truth.json");
+        var simulator = new PopulationSimulator(options);
+        var clock = Stopwatch.StartNew();
+        long delivered;
+        await using (var sink = settings.Out is null ? new HttpSink(settings.CreateSender()) : (IEventSink)FileSink.Create(settings.Out))
+        {
+            var description = $"{options.Users:N0} users × {options.Days} days" + (settings.Live ? ", then live (Ctrl+C stops)" : "");
+            await EventProgress.RunAsync(description, options.Days, () => simulator.EventsGenerated, settings.Target is null ? null : () => sink.Delivered,
+                async setProgress =>
+                {
+                    await RunHistoryAsync(simulator, sink, setProgress, settings.Out, cancellationToken);
+                    if (settings.Live && !cancellationToken.IsCancellationRequested)
+                    {
+                        await RunLiveAsync(simulator, sink, cancellationToken);
+                    }
+
+                    await WithFileErrors(settings.Out, sink.CompleteAsync);
+                });
+            delivered = sink.Delivered;
+        }
+
+        if (truthPath is not null)
+        {
+            await WithFileErrors(truthPath, async () =>
+            {
+                await using var truth = new FileStream(truthPath, FileMode.Create, FileAccess.Write, FileShare.Read);
+                simulator.GetGroundTruth().WriteTo(truth);
+            });
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        var where = settings.Out is not null ? settings.Out + (truthPath is null ? "" : $" (+ {truthPath})") : settings.Target;
+        Console.WriteLine($"{(settings.Out is null ? "sent" : "wrote")} {delivered:N0} events for {options.Users:N0} users " +
+            $"({options.WindowDescription()}) to {where} in {seconds:F1} s ({delivered / Math.Max(seconds, 1e-9):N0} ev/s)");
+        // Ctrl+C ends --live normally; anywhere else it is an interruption.
+        return cancellationToken.IsCancellationRequested && !settings.Live ? 130 : 0;
+    }
+
+    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink sink, Action<double> setProgress, string? file, CancellationToken cancellationToken)
+    {
+        await WithFileErrors(file, async () =>
+        {
+            var day = simulator.NextDay;
+            foreach (var e in simulator.Generate())
+            {
+                if (simulator.NextDay != day)
+                {
+                    day = simulator.NextDay;
+                    setProgress(day);
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+
+                if (sink.Write(e.Json.Span))
+                {
+                    await sink.FlushAsync(partial: false);
+                }
+            }
+
+            setProgress(simulator.NextDay);
+        });
+    }
+
+    private static async Task RunLiveAsync(PopulationSimulator simulator, IEventSink sink, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                foreach (var e in simulator.GenerateUntil(simulator.NextDay + 1))
+                {
+                    var wait = e.TimestampMs - TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+                    if (wait > 0)
+                    {
+                        // Do not hold events back in a half-full batch while waiting for the clock.
+                        await sink.FlushAsync(partial: true);
+                        await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellationToken);
+                    }
+
+                    if (sink.Write(e.Json.Span))
+                    {
+                        await sink.FlushAsync(partial: false);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the caller delivers what is buffered.
+        }
+    }
+
+    private static async Task WithFileErrors(string? file, Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception ex) when (file is not null && ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot write {file}: {ex.Message}");
+        }
+    }
+}
+
+internal static class SimulationOptionsExtensions
+{
+    public static string WindowDescription(this SimulationOptions options) =>
+        $"{options.Days} days to {options.Now:yyyy-MM-dd}, seed {options.Seed}";
+}
