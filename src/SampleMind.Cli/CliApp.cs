@@ -35,6 +35,12 @@ internal static class CliApp
             config.AddCommand<ReplayCommand>("replay")
                 .WithDescription("Send an NDJSON event file to a running client-api (/v1/batch).")
                 .WithExample("replay", "a.ndjson", "--target", "http://127.0.0.1:5080", "--write-key", "dev");
+            config.AddBranch("db", db =>
+            {
+                db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");
+                db.AddCommand<DbMigrateCommand>("migrate").WithDescription("Apply the pending schema scripts (idempotent).");
+                db.AddCommand<DbStatusCommand>("status").WithDescription("List the pending schema scripts; exit 1 when any.");
+            });
         });
         return await app.RunAsync(args, cancellation.Token);
     }

@@ -1,0 +1,48 @@
+using Npgsql;
+
+namespace SampleMind.Cli.Infrastructure;
+
+/// <summary>The PostgreSQL the CLI works on: --connection, else SAMPLEMIND_PG (./samplemind sets it from deploy/local/postgres.sh).</summary>
+internal static class CliDatabase
+{
+    public static NpgsqlDataSource Open(string? connection)
+    {
+        var connectionString = connection ?? Environment.GetEnvironmentVariable("SAMPLEMIND_PG");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new CliException("no database: pass --connection or set SAMPLEMIND_PG (./samplemind sets it for the local stack)", 2);
+        }
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 };
+            return NpgsqlDataSource.Create(builder.ConnectionString);
+        }
+        catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException or FormatException)
+        {
+            throw new CliException($"SAMPLEMIND_PG is not a valid connection string: {ex.Message}", 2);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/>, turning database failures into one clear line.</summary>
+    public static async Task<T> RunAsync<T>(NpgsqlDataSource dataSource, Func<NpgsqlDataSource, Task<T>> work)
+    {
+        try
+        {
+            return await work(dataSource);
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+            throw new CliException($"cannot reach PostgreSQL at {builder.Host}:{builder.Port} (database {builder.Database ?? "default"}): {ex.InnerException?.Message ?? ex.Message}", 3, ex);
+        }
+        catch (PostgresException ex)
+        {
+            throw new CliException($"PostgreSQL refused: {ex.MessageText} ({ex.SqlState})", 3, ex);
+        }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("schema migration", StringComparison.Ordinal)
+            || ex.Message.StartsWith("database schema", StringComparison.Ordinal))
+        {
+            throw new CliException(ex.Message, 4, ex);
+        }
+    }
+}
