@@ -1,4 +1,11 @@
+using Orleans.Dashboard;
+using SampleMind.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddSampleMindSilo();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => "ok");
-app.Run();
+app.MapSampleMindHealth();
+app.MapOrleansDashboard("/dashboard");
+
+return await app.RunSiloAsync();

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Orleans.Runtime;
+
+namespace SampleMind.Hosting;
+
+/// <summary>Healthy when this silo is Active in the cluster membership.</summary>
+public sealed class SiloMembershipHealthCheck(IClusterMembershipService membership, ILocalSiloDetails localSilo) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var status = membership.CurrentSnapshot.GetSiloStatus(localSilo.SiloAddress);
+        var description = $"{localSilo.SiloAddress.ToParsableString()} is {status}";
+        return Task.FromResult(status == SiloStatus.Active ? HealthCheckResult.Healthy(description) : HealthCheckResult.Unhealthy(description));
+    }
+}
+
+/// <summary>Healthy when PostgreSQL answers <c>select 1</c>.</summary>
+public sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("select 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy(DatabaseStartupCheck.Describe(dataSource.ConnectionString));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy(DatabaseStartupCheck.OneLine(ex.Message));
+        }
+    }
+}
