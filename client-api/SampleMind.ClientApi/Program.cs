@@ -1,4 +1,15 @@
+using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddSampleMindEnvironment();
+builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configuration));
+builder.AddClientApi();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => "ok");
+app.UseClientApi();
+app.MapIngestApi();
+app.MapUsersApi();
+app.MapDiagnosticsApi();
+
 app.Run();
