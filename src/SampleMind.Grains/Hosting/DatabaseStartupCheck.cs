@@ -73,9 +73,10 @@ public static class DatabaseStartupCheck
                 }
             }
         }
-        catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is not StartupConfigurationException && !cancellationToken.IsCancellationRequested)
         {
-            throw new StartupConfigurationException($"could not check the database schema of {target}: {OneLine(ex.Message)}", ex);
+            var what = options.MigrateOnStart ? "migrate" : "check";
+            throw new StartupConfigurationException($"could not {what} the database schema of {target}: {OneLine(ex.GetBaseException().Message)}", ex);
         }
     }
 
