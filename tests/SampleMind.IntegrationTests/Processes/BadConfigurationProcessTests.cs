@@ -6,24 +6,26 @@ public sealed class BadConfigurationProcessTests
 {
     private static readonly TimeSpan ExitBound = TimeSpan.FromSeconds(45);
 
-    public static TheoryData<string, string, string> WrongConnectionStrings()
-    {
-        var server = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString);
-        return new()
-        {
-            { "wrong password", new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Password = "not-the-password" }.ConnectionString, "rejected the login" },
-            { "unknown host", "Host=no-such-host.invalid;Username=samplemind;Password=samplemind;Database=samplemind", "unknown host" },
-            { "bad syntax", "Host=127.0.0.1;Port=not-a-number", "not a valid PostgreSQL connection string" },
-            { "missing database", new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "sm_no_such_database" }.ConnectionString, "does not exist" },
-        };
-    }
-
     [Theory]
-    [MemberData(nameof(WrongConnectionStrings))]
-    public async Task Silo_WithWrongSamplemindPg_ExitsNonZero_WithOneClearLine(string @case, string connectionString, string expected)
+    [InlineData("wrong password", "rejected the login")]
+    [InlineData("unknown host", "unknown host")]
+    [InlineData("bad syntax", "not a valid PostgreSQL connection string")]
+    [InlineData("missing database", "does not exist")]
+    public async Task Silo_WithWrongSamplemindPg_ExitsNonZero_WithOneClearLine(string wrong, string expected)
     {
+        // Built here, not passed as theory data: test names must not carry connection strings.
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString);
+        var connectionString = wrong switch
+        {
+            "wrong password" => new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Password = "not-the-password" }.ConnectionString,
+            "unknown host" => "Host=no-such-host.invalid;Username=samplemind;Password=samplemind;Database=samplemind",
+            "bad syntax" => "Host=127.0.0.1;Port=not-a-number",
+            "missing database" => new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "sm_no_such_database" }.ConnectionString,
+            _ => throw new ArgumentOutOfRangeException(nameof(wrong), wrong, null),
+        };
+
         var stderr = await RunSiloToExitAsync(connectionString, migrateOnStart: true);
-        Assert.True(stderr.Contains(expected, StringComparison.Ordinal), $"{@case}: stderr was: {stderr}");
+        Assert.True(stderr.Contains(expected, StringComparison.Ordinal), $"{wrong}: stderr was: {stderr}");
         Assert.DoesNotContain("not-the-password", stderr, StringComparison.Ordinal);
     }
 
