@@ -1,7 +1,8 @@
 using SampleMind.ClientApi.Apis;
 using SampleMind.ClientApi.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddSampleMindEnvironment();
 builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configuration));
 builder.AddClientApi();
