@@ -29,13 +29,25 @@ declare -A URL=([silo]="http://127.0.0.1:5081" [client-api]="http://127.0.0.1:50
 say() { echo "run.sh: $*" >&2; }
 die() { echo "run.sh: error: $*" >&2; exit 1; }
 
+sources_newer_than() {
+  find src silo client-api deploy/sql Directory.*.props global.json -newer "$1" -type f \
+    \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sql' -o -name '*.json' \) \
+    -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null
+}
+
 build() {
+  # Skip the build (seconds of MSBuild even when nothing changed) when both hosts are newer than every source.
+  if [ -f "${DLL[silo]}" ] && [ -f "${DLL[client-api]}" ] \
+     && [ -z "$(sources_newer_than "${DLL[silo]}")" ] && [ -z "$(sources_newer_than "${DLL[client-api]}")" ]; then
+    return
+  fi
   say "building silo and client-api ($CONFIGURATION)"
   for project in silo/SampleMind.Silo client-api/SampleMind.ClientApi; do
     local out
     out="$(dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet -tl:off -clp:ErrorsOnly 2>&1)" \
       || { echo "$out" >&2; die "the build of $project failed"; }
   done
+  touch "${DLL[silo]}" "${DLL[client-api]}"
 }
 
 postgres() {
