@@ -43,7 +43,7 @@ public static class SiloHostingExtensions
             .ValidateOnStart();
         builder.Services.AddSampleMindDatabase();
 
-        var host = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+        var host = ReadHostOptions(builder.Configuration);
         var health = builder.Services.AddHealthChecks()
             .AddCheck<SiloMembershipHealthCheck>("membership", tags: ["ready"]);
         if (host.NeedsDatabase)
@@ -58,7 +58,7 @@ public static class SiloHostingExtensions
     /// <summary>Clustering, grain storage ("Default", "PubSubStore"), reminders and the dashboard, as configured.</summary>
     public static ISiloBuilder AddSampleMindSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var options = configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+        var options = ReadHostOptions(configuration);
 
         silo.Configure<ClusterOptions>(cluster =>
         {
@@ -108,6 +108,22 @@ public static class SiloHostingExtensions
 
         silo.AddDashboard();
         return silo;
+    }
+
+    /// <summary>
+    /// The options as configured, for wiring that must be chosen now. A value that does not bind (SiloPort=abc)
+    /// falls back to the defaults here; <see cref="RunSiloAsync"/> reports it before anything starts.
+    /// </summary>
+    private static SiloHostOptions ReadHostOptions(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return new SiloHostOptions();
+        }
     }
 
     /// <summary>The invariant name the Orleans ADO.NET providers use for Npgsql (their default is SQL Server's).</summary>
@@ -189,6 +205,12 @@ public static class SiloHostingExtensions
         catch (OptionsValidationException ex)
         {
             Console.Error.WriteLine(ErrorPrefix + "invalid configuration: " + string.Join("; ", ex.Failures));
+            return 2;
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            // The configuration binder: "Failed to convert configuration value 'abc' at 'Orleans:SiloPort' to type 'System.Int32'."
+            Console.Error.WriteLine(ErrorPrefix + "invalid configuration: " + DatabaseStartupCheck.OneLine(ex.Message));
             return 2;
         }
 
