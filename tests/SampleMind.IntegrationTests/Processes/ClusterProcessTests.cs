@@ -36,6 +36,40 @@ public sealed class ClusterProcessTests
     }
 
     [Fact]
+    public async Task ClientApi_StartedBeforeAnySilo_IsLiveAtOnce_AndBecomesReady_WhenASiloJoins()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ProcessCluster.CreateAsync(ct);
+        var client = cluster.StartClientApi();
+        using var http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+
+        var clock = Stopwatch.StartNew();
+        HttpResponseMessage? live = null;
+        while (live is null && clock.Elapsed < ProcessCluster.ReadyTimeout)
+        {
+            Assert.False(client.HasExited, client.Describe());
+            try
+            {
+                live = await http.GetAsync("/health/live", ct);
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, live?.StatusCode);
+        using (var notReady = await http.GetAsync("/health/ready", ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        }
+
+        var silo = cluster.StartSilo("silo", SiloPorts.Free());
+        await silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct);
+        await client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct);
+    }
+
+    [Fact]
     public async Task GrainState_WrittenThroughOneSilo_SurvivesKill9_AndIsReadThroughTheOther()
     {
         var ct = TestContext.Current.CancellationToken;
