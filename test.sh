@@ -37,9 +37,9 @@ apt_install() {
 }
 
 # HOOK — browser tests: headless Chromium (Debian's package; Playwright is pointed at /usr/bin/chromium,
-# it cannot download browsers here). Install it when a browser test project or the JS client tests exist.
+# it cannot download browsers here; run it with --no-sandbox as root). Installed when a browser test project exists.
 ensure_browser() {
-  if [ -d tests/SampleMind.BrowserTests ] || [ -f "$CLIENT_TESTS/package.json" ]; then
+  if [ -d tests/SampleMind.BrowserTests ] || [ -d tests/browser ]; then
     command -v chromium >/dev/null 2>&1 || apt_install chromium || return 1
     export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
   fi
@@ -88,17 +88,28 @@ if [ "$dotnet_rc" -ne 0 ] && [ "$trx_failed" -eq 0 ]; then
   failed=$((failed + 1))
 fi
 
-# ---- 4. JavaScript client tests ------------------------------------------------------------------
+# ---- 4. JavaScript client tests (against the running stack: ./run.sh up) --------------------------
 if [ -f "$CLIENT_TESTS/package.json" ]; then
-  say "running node --test in tests/clients"
-  (cd "$CLIENT_TESTS" && node --test --test-reporter=spec --test-reporter-destination=stderr \
-      --test-reporter=tap --test-reporter-destination="$RESULTS/clients.tap")
-  node_rc=$?
-  node_passed=$(grep -E '^# pass ' "$RESULTS/clients.tap" 2>/dev/null | awk '{print $3}' | tail -1)
-  node_failed=$(grep -E '^# fail ' "$RESULTS/clients.tap" 2>/dev/null | awk '{print $3}' | tail -1)
-  passed=$((passed + ${node_passed:-0}))
-  failed=$((failed + ${node_failed:-0}))
-  if [ "$node_rc" -ne 0 ] && [ "${node_failed:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+  started_stack=false
+  if ! ./run.sh status 2>/dev/null | grep -q '^client-api: running.*ready'; then started_stack=true; fi
+  trap '$started_stack && ./run.sh down >&2' EXIT
+  if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./run.sh up >&2; then
+    say "running node --test in tests/clients"
+    (cd "$CLIENT_TESTS" && SAMPLEMIND_API="${SAMPLEMIND_API:-http://127.0.0.1:5080}" \
+      node --test --test-reporter=spec --test-reporter-destination=stderr \
+        --test-reporter=tap --test-reporter-destination="$RESULTS/clients.tap" >&2)
+    node_rc=$?
+    node_passed=$(grep -E '^# pass ' "$RESULTS/clients.tap" 2>/dev/null | awk '{print $3}' | tail -1)
+    node_failed=$(grep -E '^# fail ' "$RESULTS/clients.tap" 2>/dev/null | awk '{print $3}' | tail -1)
+    passed=$((passed + ${node_passed:-0}))
+    failed=$((failed + ${node_failed:-0}))
+    if [ "$node_rc" -ne 0 ] && [ "${node_failed:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+  else
+    say "error: the stack did not come up for the client tests"
+    failed=$((failed + 1))
+  fi
+  if $started_stack; then ./run.sh down >&2; fi
+  trap - EXIT
 fi
 
 summary_and_exit 0
