@@ -1,4 +1,17 @@
-var builder = WebApplication.CreateBuilder(args);
+using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Hosting;
+
+// appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.AddSampleMindEnvironment();
+builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configuration));
+builder.AddClientApi();
+builder.AddIngest();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => "ok");
+app.UseClientApi();
+app.MapIngestApi();
+app.MapUsersApi();
+app.MapDiagnosticsApi();
+
 app.Run();

@@ -1,4 +1,12 @@
-var builder = WebApplication.CreateBuilder(args);
+using Orleans.Dashboard;
+using SampleMind.Hosting;
+
+// appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddSampleMindSilo();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => "ok");
-app.Run();
+app.MapSampleMindHealth();
+app.MapOrleansDashboard("/dashboard");
+
+return await app.RunSiloAsync();

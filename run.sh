@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The SampleMind local stack: PostgreSQL, one silo (http://127.0.0.1:5081) and client-api (http://127.0.0.1:5080).
+#
+#   ./run.sh              build, then run silo + client-api in the foreground (Ctrl+C stops both)
+#   ./run.sh up           the same in the background; returns once both answer /health/ready
+#                         (starts only what is not already running; logs in .local/logs, pids in .local/run)
+#   ./run.sh down         stop what `up` started (PostgreSQL keeps running)
+#   ./run.sh down --all   ... and stop the project's PostgreSQL cluster too
+#   ./run.sh status       what runs, and whether it is ready
+#
+# SAMPLEMIND_PG (a connection string) selects another PostgreSQL; nothing is installed or started then.
+# SAMPLEMIND_CONFIGURATION=Debug builds and runs Debug (default Release).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIGURATION="${SAMPLEMIND_CONFIGURATION:-Release}"
+LOGS="$ROOT/.local/logs"
+RUN="$ROOT/.local/run"
+READY_TIMEOUT="${SAMPLEMIND_READY_TIMEOUT:-120}"
+
+SERVICES=(silo client-api)
+declare -A DLL=(
+  [silo]="silo/SampleMind.Silo/bin/$CONFIGURATION/net10.0/SampleMind.Silo.dll"
+  [client-api]="client-api/SampleMind.ClientApi/bin/$CONFIGURATION/net10.0/SampleMind.ClientApi.dll"
+)
+declare -A URL=([silo]="http://127.0.0.1:5081" [client-api]="http://127.0.0.1:5080")
+
+say() { echo "run.sh: $*" >&2; }
+die() { echo "run.sh: error: $*" >&2; exit 1; }
+
+sources_newer_than() {
+  find src silo client-api deploy/sql Directory.*.props global.json -newer "$1" -type f \
+    \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sql' -o -name '*.json' \) \
+    -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null
+}
+
+build() {
+  # Skip the build (seconds of MSBuild even when nothing changed) when both hosts are newer than every source.
+  if [ -f "${DLL[silo]}" ] && [ -f "${DLL[client-api]}" ] \
+     && [ -z "$(sources_newer_than "${DLL[silo]}")" ] && [ -z "$(sources_newer_than "${DLL[client-api]}")" ]; then
+    return
+  fi
+  say "building silo and client-api ($CONFIGURATION)"
+  for project in silo/SampleMind.Silo client-api/SampleMind.ClientApi; do
+    local out
+    out="$(dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet -tl:off -clp:ErrorsOnly 2>&1)" \
+      || { echo "$out" >&2; die "the build of $project failed"; }
+  done
+  touch "${DLL[silo]}" "${DLL[client-api]}"
+}
+
+postgres() {
+  if [ -z "${SAMPLEMIND_PG:-}" ]; then
+    SAMPLEMIND_PG="$(deploy/local/postgres.sh)" || die "PostgreSQL is not available (see above)"
+  fi
+  export SAMPLEMIND_PG
+}
+
+pid_of() { local f="$RUN/$1.pid"; [ -f "$f" ] && cat "$f" || true; }
+alive() { local pid; pid="$(pid_of "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+ready() { curl -fsS -m 3 -o /dev/null "${URL[$1]}/health/ready" 2>/dev/null; }
+
+start_bg() {
+  local svc="$1"
+  if alive "$svc"; then
+    say "$svc already running (pid $(pid_of "$svc"))"
+    return
+  fi
+  mkdir -p "$LOGS" "$RUN"
+  say "starting $svc → ${URL[$svc]} (log .local/logs/$svc.log)"
+  setsid nohup dotnet "${DLL[$svc]}" >"$LOGS/$svc.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$svc.pid"
+}
+
+wait_ready() {
+  local deadline=$((SECONDS + READY_TIMEOUT)) svc
+  for svc in "${SERVICES[@]}"; do
+    until ready "$svc"; do
+      if ! alive "$svc"; then
+        rm -f "$RUN/$svc.pid"
+        say "$svc exited; the end of .local/logs/$svc.log:"
+        tail -n 20 "$LOGS/$svc.log" >&2 || true
+        return 1
+      fi
+      [ "$SECONDS" -lt "$deadline" ] || { say "$svc is not ready after ${READY_TIMEOUT}s (see .local/logs/$svc.log)"; return 1; }
+      sleep 0.5
+    done
+    say "$svc ready: ${URL[$svc]}/health/ready"
+  done
+}
+
+stop_svc() {
+  local svc="$1" pid
+  pid="$(pid_of "$svc")"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    say "stopping $svc (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then say "$svc did not stop in 15 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$RUN/$svc.pid"
+}
+
+status() {
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    if alive "$svc"; then
+      if ready "$svc"; then echo "$svc: running (pid $(pid_of "$svc")), ready — ${URL[$svc]}"
+      else echo "$svc: running (pid $(pid_of "$svc")), not ready — ${URL[$svc]}/health/ready"; fi
+    else
+      echo "$svc: stopped"
+    fi
+  done
+  echo "postgres: $(deploy/local/postgres.sh url | sed -E 's/Password=[^;]*/Password=***/')"
+}
+
+foreground() {
+  build
+  postgres
+  local pids=()
+  trap 'echo; say "stopping"; kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; exit 0' INT TERM
+  dotnet "${DLL[silo]}" & pids+=($!)
+  dotnet "${DLL[client-api]}" & pids+=($!)
+  say "silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json · Ctrl+C stops both"
+  # When either exits, stop the other.
+  local rc=0
+  wait -n "${pids[@]}" || rc=$?
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  exit "$rc"
+}
+
+case "${1:-}" in
+  "") foreground ;;
+  up)
+    if alive silo && alive client-api && ready silo && ready client-api; then status; exit 0; fi
+    build
+    postgres
+    start_bg silo
+    start_bg client-api
+    wait_ready || die "the stack did not come up"
+    say "up: silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json"
+    ;;
+  down)
+    for svc in client-api silo; do stop_svc "$svc"; done
+    if [ "${2:-}" = "--all" ]; then deploy/local/postgres.sh stop; fi
+    ;;
+  status) status ;;
+  *) die "unknown command '$1' (use: up | down [--all] | status, or nothing for the foreground)" ;;
+esac

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests need, builds once, runs every test, and ends with one line:
+#   N passed, N failed
+# Exit code 0 only when nothing failed. SAMPLEMIND_PG selects another PostgreSQL (nothing installed then).
+# SAMPLEMIND_CONFIGURATION=Debug tests a Debug build (default Release).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIGURATION="${SAMPLEMIND_CONFIGURATION:-Release}"
+RESULTS="$ROOT/.local/test-results"
+CLIENT_TESTS="$ROOT/tests/clients"
+
+passed=0
+failed=0
+say() { echo "test.sh: $*" >&2; }
+summary_and_exit() {
+  echo "$passed passed, $failed failed"
+  if [ "$failed" -gt 0 ] || [ "${1:-0}" -ne 0 ]; then exit 1; fi
+  exit 0
+}
+
+# ---- 1. What the tests need --------------------------------------------------------------------
+# PostgreSQL: installed (Debian package) and started by the project's own script, unless SAMPLEMIND_PG is set.
+if [ -z "${SAMPLEMIND_PG:-}" ]; then
+  if ! SAMPLEMIND_PG="$(deploy/local/postgres.sh)"; then
+    say "error: PostgreSQL is not available"
+    failed=$((failed + 1)); summary_and_exit 1
+  fi
+fi
+export SAMPLEMIND_PG
+
+apt_install() {
+  [ "$(id -u)" = "0" ] || { say "error: $* missing and this user cannot apt-get install it"; return 1; }
+  say "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# HOOK — browser tests: headless Chromium (Debian's package; Playwright is pointed at /usr/bin/chromium,
+# it cannot download browsers here; run it with --no-sandbox as root). Installed when a browser test project exists.
+ensure_browser() {
+  if [ -d tests/SampleMind.BrowserTests ] || [ -d tests/browser ]; then
+    command -v chromium >/dev/null 2>&1 || apt_install chromium || return 1
+    export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
+  fi
+}
+
+# HOOK — JavaScript client tests (tests/clients): Node.js + npm, then `npm ci`.
+ensure_node_packages() {
+  [ -f "$CLIENT_TESTS/package.json" ] || return 0
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm || return 1
+  (cd "$CLIENT_TESTS" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) >&2
+}
+
+ensure_browser || { failed=$((failed + 1)); summary_and_exit 1; }
+ensure_node_packages || { failed=$((failed + 1)); summary_and_exit 1; }
+
+# ---- 2. Build once -------------------------------------------------------------------------------
+say "building SampleMind.Grains.sln ($CONFIGURATION)"
+if ! dotnet build SampleMind.Grains.sln -c "$CONFIGURATION" -nologo -v quiet -tl:off -clp:ErrorsOnly >&2; then
+  say "error: the build failed"
+  failed=$((failed + 1)); summary_and_exit 1
+fi
+
+# ---- 3. .NET tests -----------------------------------------------------------------------------
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+say "running dotnet test"
+# Microsoft.Testing.Platform (global.json); exit code 8 = a test project without tests yet, not a failure.
+dotnet test --solution SampleMind.Grains.sln -c "$CONFIGURATION" --no-build --no-ansi --no-progress \
+  --report-xunit-trx --results-directory "$RESULTS" --ignore-exit-code 8 >&2
+dotnet_rc=$?
+
+# Sum the counters of every trx file (one per test project): <Counters total=".." passed=".." failed=".." error=".." timeout=".." aborted=".." …>
+read -r trx_passed trx_failed < <(
+  cat "$RESULTS"/*.trx 2>/dev/null | tr '\n' ' ' | grep -o '<Counters [^>]*>' | awk '
+    { p = 0; f = 0
+      for (i = 1; i <= NF; i++) {
+        split($i, kv, "=");  gsub(/"|\/|>/, "", kv[2])
+        if (kv[1] == "passed") p = kv[2]
+        if (kv[1] == "failed" || kv[1] == "error" || kv[1] == "timeout" || kv[1] == "aborted") f += kv[2]
+      }
+      P += p; F += f }
+    END { print P + 0, F + 0 }')
+passed=$((passed + trx_passed))
+failed=$((failed + trx_failed))
+if [ "$dotnet_rc" -ne 0 ] && [ "$trx_failed" -eq 0 ]; then
+  say "dotnet test exited with $dotnet_rc without a failed test in the results (a crashed test host?)"
+  failed=$((failed + 1))
+fi
+
+# ---- 4. JavaScript client tests (against the running stack: ./run.sh up) --------------------------
+if [ -f "$CLIENT_TESTS/package.json" ]; then
+  started_stack=false
+  if ! ./run.sh status 2>/dev/null | grep -q '^client-api: running.*ready'; then started_stack=true; fi
+  trap '$started_stack && ./run.sh down >&2' EXIT
+  if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./run.sh up >&2; then
+    say "running node --test in tests/clients"
+    (cd "$CLIENT_TESTS" && SAMPLEMIND_API="${SAMPLEMIND_API:-http://127.0.0.1:5080}" \
+      node --test --test-reporter=spec --test-reporter-destination=stderr \
+        --test-reporter=tap --test-reporter-destination="$RESULTS/clients.tap" >&2)
+    node_rc=$?
+    node_passed=$(grep -E '^# pass ' "$RESULTS/clients.tap" 2>/dev/null | awk '{print $3}' | tail -1)
+    node_failed=$(grep -E '^# fail ' "$RESULTS/clients.tap" 2>/dev/null | awk '{print $3}' | tail -1)
+    passed=$((passed + ${node_passed:-0}))
+    failed=$((failed + ${node_failed:-0}))
+    if [ "$node_rc" -ne 0 ] && [ "${node_failed:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+  else
+    say "error: the stack did not come up for the client tests"
+    failed=$((failed + 1))
+  fi
+  if $started_stack; then ./run.sh down >&2; fi
+  trap - EXIT
+fi
+
+summary_and_exit 0

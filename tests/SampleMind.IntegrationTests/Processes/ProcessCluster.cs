@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SampleMind.IntegrationTests.Processes;
+
+/// <summary>Where the built hosts are, for the configuration this test assembly was built in.</summary>
+public static class BuiltHosts
+{
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>Debug or Release: the folder above net10.0 in this assembly's output path.</summary>
+    public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+
+    public static string SiloDll => Path.Combine(RepositoryRoot, "silo", "SampleMind.Silo", "bin", Configuration, "net10.0", "SampleMind.Silo.dll");
+
+    public static string ClientApiDll => Path.Combine(RepositoryRoot, "client-api", "SampleMind.ClientApi", "bin", Configuration, "net10.0", "SampleMind.ClientApi.dll");
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SampleMind.Grains.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no SampleMind.Grains.sln above {AppContext.BaseDirectory}");
+    }
+}
+
+/// <summary>The ports of one silo process.</summary>
+public sealed record class SiloPorts(int SiloPort, int GatewayPort, int HttpPort)
+{
+    public static SiloPorts Free() => new(BuiltHosts.FreeTcpPort(), BuiltHosts.FreeTcpPort(), BuiltHosts.FreeTcpPort());
+}
+
+/// <summary>
+/// Silos and client-api as real processes on ADO.NET clustering, in a throwaway database and their own ClusterId.
+/// Disposing kills every process and drops the database.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly List<HostProcess> _processes = [];
+
+    private ProcessCluster(TestDatabase database)
+    {
+        Database = database;
+    }
+
+    public TestDatabase Database { get; }
+
+    public string ClusterId { get; } = $"it-{Guid.NewGuid():N}"[..16];
+
+    public static async Task<ProcessCluster> CreateAsync(CancellationToken cancellationToken)
+        => new(await TestDatabase.CreateAsync(migrate: true, cancellationToken));
+
+    /// <summary>Starts a silo on free ports; <see cref="HostProcess.WaitForReadyAsync"/> is up to the caller.</summary>
+    public HostProcess StartSilo(string name, SiloPorts ports)
+    {
+        var silo = HostProcess.Start(name, BuiltHosts.SiloDll, ports.HttpPort, SiloEnvironment(Database.ConnectionString, ClusterId, ports));
+        _processes.Add(silo);
+        return silo;
+    }
+
+    public HostProcess StartClientApi(string name = "client-api")
+    {
+        var client = HostProcess.Start(name, BuiltHosts.ClientApiDll, BuiltHosts.FreeTcpPort(), new Dictionary<string, string?>
+        {
+            ["SAMPLEMIND_PG"] = Database.ConnectionString,
+            ["Orleans__ClusteringMode"] = "AdoNet",
+            ["Orleans__ClusterId"] = ClusterId,
+        });
+        _processes.Add(client);
+        return client;
+    }
+
+    /// <summary>The environment of a silo on ADO.NET clustering and persistence; the schema is expected in place.</summary>
+    public static Dictionary<string, string?> SiloEnvironment(string connectionString, string clusterId, SiloPorts ports) => new()
+    {
+        ["SAMPLEMIND_PG"] = connectionString,
+        ["Orleans__ClusteringMode"] = "AdoNet",
+        ["Orleans__PersistenceMode"] = "AdoNet",
+        ["Orleans__ClusterId"] = clusterId,
+        ["Orleans__SiloPort"] = ports.SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Orleans__GatewayPort"] = ports.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Database__MigrateOnStart"] = "false",
+        // Declare a killed silo dead in seconds rather than tens of seconds.
+        ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
+        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+    };
+
+    public string DescribeAll() => string.Join("\n", _processes.Select(p => p.Describe()));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        await Database.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessCollection
+{
+    /// <summary>Process tests start several .NET hosts each; on two cores they run one class at a time.</summary>
+    public const string Name = "Processes";
+}
