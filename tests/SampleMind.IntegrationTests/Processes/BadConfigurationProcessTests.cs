@@ -14,7 +14,7 @@ public sealed class BadConfigurationProcessTests
     public async Task Silo_WithWrongSamplemindPg_ExitsNonZero_WithOneClearLine(string wrong, string expected)
     {
         // Built here, not passed as theory data: test names must not carry connection strings.
-        var server = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString);
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(PostgresDatabase.ServerConnectionString);
         var connectionString = wrong switch
         {
             "wrong password" => new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Password = "not-the-password" }.ConnectionString,
@@ -41,7 +41,7 @@ public sealed class BadConfigurationProcessTests
     [Fact]
     public async Task Silo_WithMissingSchema_AndMigrateOnStartFalse_ExitsNonZero_AskingForDbMigrate()
     {
-        await using var empty = await TestDatabase.CreateAsync(migrate: false, TestContext.Current.CancellationToken);
+        await using var empty = await PostgresDatabase.CreateAsync(migrate: false, TestContext.Current.CancellationToken);
         var stderr = await RunSiloToExitAsync(empty.ConnectionString, migrateOnStart: false);
         Assert.Contains("database schema is not up to date", stderr, StringComparison.Ordinal);
         Assert.Contains("./samplemind db migrate", stderr, StringComparison.Ordinal);

@@ -52,17 +52,17 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private readonly List<HostProcess> _processes = [];
 
-    private ProcessCluster(TestDatabase database)
+    private ProcessCluster(PostgresDatabase database)
     {
         Database = database;
     }
 
-    public TestDatabase Database { get; }
+    public PostgresDatabase Database { get; }
 
     public string ClusterId { get; } = $"it-{Guid.NewGuid():N}"[..16];
 
     public static async Task<ProcessCluster> CreateAsync(CancellationToken cancellationToken)
-        => new(await TestDatabase.CreateAsync(migrate: true, cancellationToken));
+        => new(await PostgresDatabase.CreateAsync(migrate: true, cancellationToken));
 
     /// <summary>Starts a silo on free ports; <see cref="HostProcess.WaitForReadyAsync"/> is up to the caller.</summary>
     public HostProcess StartSilo(string name, SiloPorts ports)
