@@ -151,6 +151,10 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                 if (sink.Write(e.Json.Span))
                 {
                     await sink.FlushAsync(partial: false);
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
                 }
             }
 
