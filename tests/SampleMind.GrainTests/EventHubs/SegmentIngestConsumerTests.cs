@@ -67,6 +67,22 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
     }
 
     [Fact]
+    public async Task AFailedIngest_FailsTheDelivery_AndTheStreamRetriesIt_UntilDurable()
+    {
+        var user = Fresh("flaky");
+        var builder = new EventBuilder(user);
+        var events = Events([builder.Track("login", Now.AddHours(-2)), builder.Track("sample_uploaded", Now.AddHours(-2).AddMinutes(1)), builder.Track("logout", Now.AddHours(-1))]);
+        fixture.FailingAppends[user] = 2;
+
+        await Stream(user).OnNextAsync(new UserEventBatch(user, events));
+
+        var view = await WaitForEventsAppliedAsync(user, 3);
+        Assert.Equal(0, fixture.FailingAppends[user]);
+        Assert.Equal(3, view.EventsApplied);
+        Assert.Equal(3, await fixture.Database.ScalarAsync($"select count(*) from user_events where user_id = '{user}'"));
+    }
+
+    [Fact]
     public async Task EventHubsMessages_ThroughTheAdapter_AndTheStream_EndInEachUsersGrain()
     {
         var a = Fresh("eh-a");

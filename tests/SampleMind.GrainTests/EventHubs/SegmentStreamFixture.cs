@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Orleans.Streams;
 using Orleans.TestingHost;
 using SampleMind.Hosting;
+using SampleMind.Ingest;
 using SampleMind.Testing;
 using SampleMind.Users;
 
@@ -23,6 +25,9 @@ public sealed class SegmentStreamFixture : IAsyncLifetime
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>User id → how many of its next event-log appends fail (before touching PostgreSQL).</summary>
+    public ConcurrentDictionary<string, int> FailingAppends { get; } = new(StringComparer.Ordinal);
+
     public async ValueTask InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
@@ -38,6 +43,8 @@ public sealed class SegmentStreamFixture : IAsyncLifetime
             silo.AddMemoryStreams(StreamProvider, c => c.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
             silo.Services.AddSingleton<TimeProvider>(Time);
             silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(Database.ConnectionString));
+            silo.Services.AddSingleton<PostgresUserEventLog>();
+            silo.Services.AddSingleton<IUserEventLog>(sp => new FaultyUserEventLog(sp.GetRequiredService<PostgresUserEventLog>(), FailingAppends));
             silo.Services.AddSampleMindUsers();
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(StreamProvider, c => c.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly)));
@@ -56,4 +63,21 @@ public sealed class SegmentStreamFixture : IAsyncLifetime
 public sealed class SegmentStreamCollection : ICollectionFixture<SegmentStreamFixture>
 {
     public const string Name = "segment-stream";
+}
+
+/// <summary>The real event log, except that appends planned in <see cref="SegmentStreamFixture.FailingAppends"/> throw.</summary>
+internal sealed class FaultyUserEventLog(IUserEventLog inner, ConcurrentDictionary<string, int> failing) : IUserEventLog
+{
+    public Task<bool[]> AppendAsync(string userId, IReadOnlyList<LogRow> rows, CancellationToken cancellationToken = default)
+    {
+        if (failing.TryGetValue(userId, out var left) && left > 0 && failing.TryUpdate(userId, left - 1, left))
+        {
+            throw new InvalidOperationException($"Injected event log failure for {userId}");
+        }
+
+        return inner.AppendAsync(userId, rows, cancellationToken);
+    }
+
+    public IAsyncEnumerable<StoredEvent> ReadAfterAsync(string userId, long afterSeq, CancellationToken cancellationToken = default)
+        => inner.ReadAfterAsync(userId, afterSeq, cancellationToken);
 }

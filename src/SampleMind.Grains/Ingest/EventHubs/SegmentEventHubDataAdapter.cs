@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Azure.Messaging.EventHubs;
 using Microsoft.Extensions.Logging;
 using Orleans.Providers.Streams.Common;
@@ -160,22 +161,22 @@ public sealed class SegmentEventHubDataAdapter(
     /// <summary>A body with a top-level <c>batch</c> is read as <c>/v1/batch</c>; anything else as one typed event.</summary>
     private static SegmentEndpoint EndpointOf(ReadOnlySpan<byte> body)
     {
-        var reader = new System.Text.Json.Utf8JsonReader(body, new System.Text.Json.JsonReaderOptions { MaxDepth = SegmentBatchReader.MaxDepth + 1 });
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = SegmentBatchReader.MaxDepth + 1 });
         try
         {
-            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return SegmentEndpoint.Batch;
             }
 
-            while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("batch"u8))
                 {
                     return SegmentEndpoint.Batch;
                 }
 
-                if (reader.ValueTextEquals("type"u8) && reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.String)
+                if (reader.ValueTextEquals("type"u8) && reader.Read() && reader.TokenType == JsonTokenType.String)
                 {
                     var type = reader.GetString();
                     return SegmentBatchReader.TryParseEndpoint(type ?? "", out var endpoint) && endpoint != SegmentEndpoint.Batch
@@ -186,7 +187,7 @@ public sealed class SegmentEventHubDataAdapter(
                 reader.Skip();
             }
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
             // Not JSON: the reader names the problem.
         }
