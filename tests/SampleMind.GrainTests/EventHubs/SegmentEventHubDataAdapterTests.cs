@@ -81,6 +81,17 @@ public sealed class SegmentEventHubDataAdapterTests
         Assert.Equal([0, 1], batches.Select(x => x.Item2.EventIndex));
     }
 
+    [Fact]
+    public void ASingleEventWithAByteOrderMark_IsReadLikeWithout()
+    {
+        var body = new EventBuilder("u-bom").Track("login", Enqueued.AddHours(-1));
+        var message = EventHubsModelFactory.EventData(new BinaryData([.. "\uFEFF"u8, .. Encoding.UTF8.GetBytes(body)]), partitionKey: "u-bom", sequenceNumber: 5, offsetString: "50", enqueuedTime: Enqueued);
+
+        var (_, container) = ThroughCache(message, partition: "0");
+
+        Assert.Equal(Oracle(body, SegmentEndpoint.Track), Assert.Single(container.GetEvents<UserEventBatch>()).Item1.Events);
+    }
+
     [Theory]
     [InlineData("not json at all")]
     [InlineData("{\"batch\":[{\"type\":\"track\",\"event\":\"login\",\"userId\":\"u\",\"timestamp\":\"2026-06-30T10:00:00Z\"}]}")] // no messageId

@@ -161,6 +161,11 @@ public sealed class SegmentEventHubDataAdapter(
     /// <summary>A body with a top-level <c>batch</c> is read as <c>/v1/batch</c>; anything else as one typed event.</summary>
     private static SegmentEndpoint EndpointOf(ReadOnlySpan<byte> body)
     {
+        if (body.StartsWith("\uFEFF"u8))
+        {
+            body = body[3..];
+        }
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = SegmentBatchReader.MaxDepth + 1 });
         try
         {
