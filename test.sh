@@ -67,7 +67,7 @@ rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 say "running dotnet test"
 # Microsoft.Testing.Platform (global.json); exit code 8 = a test project without tests yet, not a failure.
 dotnet test --solution SampleMind.Grains.sln -c "$CONFIGURATION" --no-build --no-ansi --no-progress \
-  --report-xunit-trx --results-directory "$RESULTS" --ignore-exit-code 8 >&2
+  --max-parallel-test-modules 1 --report-xunit-trx --results-directory "$RESULTS" --ignore-exit-code 8 >&2
 dotnet_rc=$?
 
 # Sum the counters of every trx file (one per test project): <Counters total=".." passed=".." failed=".." error=".." timeout=".." aborted=".." …>

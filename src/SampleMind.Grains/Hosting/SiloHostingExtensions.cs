@@ -107,6 +107,7 @@ public static class SiloHostingExtensions
         }
 
         silo.Services.AddSampleMindUsers();
+        silo.AddSampleMindEventHubsIngest(configuration);
         silo.AddDashboard();
         return silo;
     }
