@@ -39,7 +39,7 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
 
         var view = await WaitForEventsAppliedAsync(user, events.Length);
         Assert.Equal(events.Length, view.EventsApplied);
-        Assert.Equal(events.Length, await fixture.Database.ScalarAsync($"select count(*) from user_events where user_id = '{user}'"));
+        Assert.Equal(events.Length, await fixture.Database.ScalarAsync<long>($"select count(*) from user_events where user_id = '{user}'"));
         Assert.Equal(await OracleViewAsync(user, events), Json(view).Replace(user, "USER"));
     }
 
@@ -63,7 +63,7 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
 
         var view = await WaitForEventsAppliedAsync(user, 4);
         Assert.Equal(4, view.EventsApplied);
-        Assert.Equal(4, await fixture.Database.ScalarAsync($"select count(*) from user_events where user_id = '{user}'"));
+        Assert.Equal(4, await fixture.Database.ScalarAsync<long>($"select count(*) from user_events where user_id = '{user}'"));
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
         var view = await WaitForEventsAppliedAsync(user, 3);
         Assert.Equal(0, fixture.FailingAppends[user]);
         Assert.Equal(3, view.EventsApplied);
-        Assert.Equal(3, await fixture.Database.ScalarAsync($"select count(*) from user_events where user_id = '{user}'"));
+        Assert.Equal(3, await fixture.Database.ScalarAsync<long>($"select count(*) from user_events where user_id = '{user}'"));
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
         Assert.Equal(1, adapter.InvalidMessages);
         Assert.Equal(4, (await WaitForEventsAppliedAsync(a, 4)).EventsApplied);
         Assert.Equal(1, (await WaitForEventsAppliedAsync(b, 1)).EventsApplied);
-        Assert.Equal(5, await fixture.Database.ScalarAsync($"select count(*) from user_events where user_id in ('{a}', '{b}')"));
+        Assert.Equal(5, await fixture.Database.ScalarAsync<long>($"select count(*) from user_events where user_id in ('{a}', '{b}')"));
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
 
         Assert.True(reloaded.CheckpointExists);
         Assert.Equal("8192", await reloaded.Load(CancellationToken.None));
-        Assert.Equal(1, await fixture.Database.ScalarAsync($"select count(*) from orleans.grain_state where grain_id_ext like '%{provider}%'"));
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>($"select count(*) from orleans.grain_state where grain_id_ext like '%{provider}%'"));
     }
 
     private IAsyncStream<UserEventBatch> Stream(string user) =>

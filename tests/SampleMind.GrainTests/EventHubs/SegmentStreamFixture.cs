@@ -21,7 +21,7 @@ public sealed class SegmentStreamFixture : IAsyncLifetime
     public const string StreamProvider = "segment-memory";
 
     public FakeTimeProvider Time { get; } = new(ClusterFixture.Start);
-    public TestDatabase Database { get; private set; } = null!;
+    public PostgresDatabase Database { get; private set; } = null!;
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
 
@@ -30,7 +30,7 @@ public sealed class SegmentStreamFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Database = await TestDatabase.CreateAsync();
+        Database = await PostgresDatabase.CreateAsync();
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
         builder.ConfigureSilo((_, silo) =>
         {
