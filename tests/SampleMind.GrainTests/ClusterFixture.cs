@@ -57,3 +57,10 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
 }
+
+/// <summary>A cluster of its own for tests that compare aggregates with SQL over the whole event log.</summary>
+[CollectionDefinition(Name)]
+public sealed class KpiClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "kpi-cluster";
+}

@@ -20,8 +20,8 @@ public sealed record class EventFacts
     public string? Model { get; init; }
     public string? ModelVersion { get; init; }
     public string? AnalysisType { get; init; }
-    public double? ProcessingTimeMs { get; init; }
-    public double? Accuracy { get; init; }
+    public decimal? ProcessingTimeMs { get; init; }
+    public decimal? Accuracy { get; init; }
     public bool? Error { get; init; }
     public decimal? CostUsd { get; init; }
     public double? Rating { get; init; }
@@ -87,8 +87,8 @@ public sealed record class EventFacts
             Model = GetString(properties, "model"),
             ModelVersion = GetString(properties, "model_version"),
             AnalysisType = GetString(properties, "analysis_type"),
-            ProcessingTimeMs = GetDouble(properties, "processing_time_ms"),
-            Accuracy = GetDouble(properties, "accuracy"),
+            ProcessingTimeMs = GetDecimal(properties, "processing_time_ms"),
+            Accuracy = GetDecimal(properties, "accuracy"),
             Error = GetBool(properties, "error"),
             CostUsd = GetDecimal(properties, "cost_usd"),
             Rating = GetDouble(properties, "rating"),

@@ -148,9 +148,10 @@ public sealed class UserModel
                 AddFirstSession(at);
                 break;
             case EventNames.SessionEnded:
-                if (bucket is not null && e.DurationSeconds is { } seconds && seconds > 0)
+                if (bucket is not null && e.DurationSeconds is { } seconds && seconds >= 0)
                 {
-                    bucket.SessionSeconds += (long)Math.Round(seconds);
+                    bucket.SessionsEnded++;
+                    bucket.SessionSeconds += (long)Math.Round(seconds, MidpointRounding.AwayFromZero);
                 }
                 break;
             case EventNames.SampleUploaded:
@@ -164,6 +165,16 @@ public sealed class UserModel
                 if (bucket is not null)
                 {
                     bucket.Analyses++;
+                    if (e.ProcessingTimeMs is { } processing)
+                    {
+                        bucket.ProcessingTimeSum += processing;
+                        bucket.ProcessingTimeCount++;
+                    }
+                    if (e.Accuracy is { } accuracy)
+                    {
+                        bucket.AccuracySum += accuracy;
+                        bucket.AccuracyCount++;
+                    }
                 }
                 Step(Activation, "first_analysis", at);
                 break;
@@ -171,6 +182,11 @@ public sealed class UserModel
                 if (bucket is not null)
                 {
                     bucket.FeatureUses++;
+                    if (e.Feature is { } used && !(bucket.Features ??= []).Contains(used))
+                    {
+                        bucket.Features.Add(used);
+                        bucket.Features.Sort(StringComparer.Ordinal);
+                    }
                 }
                 if (e.Feature is { } feature && (!FeatureFirstUse.TryGetValue(feature, out var first) || at < first))
                 {
@@ -208,6 +224,7 @@ public sealed class UserModel
                 if (bucket is not null)
                 {
                     bucket.Revenue += amount;
+                    bucket.Payments++;
                 }
                 break;
             case EventNames.PaymentFailed:

@@ -12,6 +12,15 @@ public sealed class DayBucket
     public int FeatureUses { get; set; }
     public decimal Revenue { get; set; }
     public DateTimeOffset LastAt { get; set; }
+
+    // The user's share of the day's KPI row (see Kpis/KpiContributions.cs).
+    public int SessionsEnded { get; set; }
+    public int Payments { get; set; }
+    public decimal ProcessingTimeSum { get; set; }
+    public int ProcessingTimeCount { get; set; }
+    public decimal AccuracySum { get; set; }
+    public int AccuracyCount { get; set; }
+    public List<string>? Features { get; set; }
 }
 
 /// <summary>A value with the time of the event that set it, so that late events resolve the same way as in-order ones.</summary>

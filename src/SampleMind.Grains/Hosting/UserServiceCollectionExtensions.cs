@@ -17,6 +17,7 @@ public static class UserServiceCollectionExtensions
         services.AddOptions<UserGrainOptions>().BindConfiguration("Users").ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
+        services.AddSampleMindKpis();
         return services;
     }
 }

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SampleMind.Analytics.Kpis;
 using SampleMind.Analytics.Users;
 using SampleMind.Ingest;
+using SampleMind.Kpis;
 
 namespace SampleMind.Users;
 
@@ -13,6 +15,7 @@ namespace SampleMind.Users;
 public sealed class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
+    IKpiDeltaSink kpis,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -34,6 +37,8 @@ public sealed class UserGrain(
         _appliedSeq = state.State.AppliedSeq;
         _nextSeq = _appliedSeq + 1;
 
+        // Replayed events are not reported to the KPI pre-aggregator: after a graceful stop there are none, and after a
+        // crash most were reported before it; `samplemind reconcile --fix` recomputes the affected days from the log.
         var replayed = 0;
         await foreach (var stored in eventLog.ReadAfterAsync(UserId, _appliedSeq, cancellationToken))
         {
@@ -95,15 +100,25 @@ public sealed class UserGrain(
             throw;
         }
 
-        var applied = 0;
+        var fresh = new List<EventFacts>(stored.Length);
         for (var i = 0; i < stored.Length; i++)
         {
             if (stored[i])
             {
-                _model.Apply(accepted[i].Facts);
+                fresh.Add(accepted[i].Facts);
                 _appliedSeq = Math.Max(_appliedSeq, rows[i].Seq);
-                applied++;
             }
+        }
+        var applied = fresh.Count;
+        if (applied > 0)
+        {
+            // The KPI deltas are this user's shares after the events minus before (replay reports none: see OnActivateAsync).
+            var tracker = KpiDeltaTracker.Begin(_model, fresh);
+            foreach (var facts in fresh)
+            {
+                _model.Apply(facts);
+            }
+            kpis.Add(tracker.Complete(_model));
         }
 
         if (applied > 0)

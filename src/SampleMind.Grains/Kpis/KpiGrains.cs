@@ -1,0 +1,74 @@
+using System.Globalization;
+using SampleMind.Analytics.Kpis;
+
+namespace SampleMind.Kpis;
+
+[GenerateSerializer, Alias("sm.kpi-day-state")]
+public sealed class KpiDayState
+{
+    [Id(0)] public KpiDayTotals Totals { get; set; } = new();
+
+    /// <summary>The last sequence applied per source (a silo incarnation's pre-aggregator), so retried flushes count once.</summary>
+    [Id(1)] public Dictionary<string, long> Applied { get; set; } = [];
+}
+
+/// <summary>The KPI figures of one UTC day.</summary>
+public sealed class KpiDayGrain(
+    [PersistentState("kpi-day", "Default")] IPersistentState<KpiDayState> state) : Grain, IKpiDayGrain
+{
+    private DateOnly Date => DateOnly.ParseExact(this.GetPrimaryKeyString(), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public async Task ApplyAsync(KpiDayTotals delta, string source, long sequence)
+    {
+        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        {
+            return;
+        }
+        var totals = state.State.Totals.ToFigures();
+        totals.Add(delta.ToFigures());
+        state.State.Totals = totals.ToWire();
+        state.State.Applied[source] = sequence;
+        await state.WriteStateAsync();
+    }
+
+    public Task<KpiDayRow> GetAsync() => Task.FromResult(state.State.Totals.ToFigures().ToRow(Date));
+
+    public Task<KpiDayTotals> GetTotalsAsync() => Task.FromResult(state.State.Totals);
+
+    public async Task ResetAsync(KpiDayTotals totals)
+    {
+        state.State.Totals = totals;
+        await state.WriteStateAsync();
+    }
+}
+
+[GenerateSerializer, Alias("sm.kpi-week-state")]
+public sealed class KpiWeekState
+{
+    [Id(0)] public int Wap { get; set; }
+    [Id(1)] public Dictionary<string, long> Applied { get; set; } = [];
+}
+
+/// <summary>WAP of one ISO week.</summary>
+public sealed class KpiWeekGrain(
+    [PersistentState("kpi-week", "Default")] IPersistentState<KpiWeekState> state) : Grain, IKpiWeekGrain
+{
+    public async Task ApplyAsync(int wapDelta, string source, long sequence)
+    {
+        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        {
+            return;
+        }
+        state.State.Wap += wapDelta;
+        state.State.Applied[source] = sequence;
+        await state.WriteStateAsync();
+    }
+
+    public Task<KpiWeekRow> GetAsync() => Task.FromResult(new KpiWeekRow(this.GetPrimaryKeyString(), state.State.Wap));
+
+    public async Task ResetAsync(int wap)
+    {
+        state.State.Wap = wap;
+        await state.WriteStateAsync();
+    }
+}

@@ -1,0 +1,152 @@
+using Npgsql;
+using SampleMind.Analytics.Kpis;
+
+namespace SampleMind.Kpis;
+
+/// <summary>
+/// The oracle: the KPI figures computed by SQL from the user event log (the seed's <c>kpi_dashboard</c> adapted to
+/// our table), by the same definitions the user grains apply. Every live figure must equal these.
+/// Numbers inside properties count when they are JSON numbers.
+/// </summary>
+public static class KpiOracle
+{
+    private const string Events = """
+        WITH ev AS (
+            SELECT user_id, (ts AT TIME ZONE 'UTC')::date AS day, type, event, payload->'properties' AS p
+            FROM user_events
+        )
+        """;
+
+    private static string Number(string property) =>
+        $"CASE WHEN jsonb_typeof(p->'{property}') = 'number' THEN (p->>'{property}')::numeric END";
+
+    /// <summary>The figures of every day from <paramref name="from"/> to <paramref name="to"/> (inclusive); days without any figure are absent.</summary>
+    public static async Task<SortedDictionary<DateOnly, KpiDayFigures>> DaysAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    {
+        var result = new SortedDictionary<DateOnly, KpiDayFigures>();
+        KpiDayFigures For(DateOnly day) => result.TryGetValue(day, out var f) ? f : result[day] = new KpiDayFigures();
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var utc = new NpgsqlCommand("SET TIME ZONE 'UTC'", connection))
+        {
+            await utc.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var perDay = $"""
+            {Events}
+            SELECT day,
+                   count(DISTINCT user_id),
+                   count(*) FILTER (WHERE type = 'track' AND event = 'session_ended' AND s IS NOT NULL AND s >= 0),
+                   coalesce(sum(round(s)) FILTER (WHERE type = 'track' AND event = 'session_ended' AND s >= 0), 0),
+                   coalesce(sum(coalesce({Number("amount")}, {Number("revenue")}, 0)) FILTER (WHERE type = 'track' AND event = 'payment_succeeded'), 0),
+                   count(*) FILTER (WHERE type = 'track' AND event = 'payment_succeeded'),
+                   count(DISTINCT user_id) FILTER (WHERE type = 'track' AND event = 'payment_succeeded'),
+                   count(*) FILTER (WHERE type = 'track' AND event = 'analysis_completed'),
+                   coalesce(sum({Number("processing_time_ms")}) FILTER (WHERE type = 'track' AND event = 'analysis_completed'), 0),
+                   count({Number("processing_time_ms")}) FILTER (WHERE type = 'track' AND event = 'analysis_completed'),
+                   coalesce(sum({Number("accuracy")}) FILTER (WHERE type = 'track' AND event = 'analysis_completed'), 0),
+                   count({Number("accuracy")}) FILTER (WHERE type = 'track' AND event = 'analysis_completed')
+            FROM (SELECT ev.*, coalesce({Number("duration_seconds")}, {Number("duration")}, {Number("duration_ms")} / 1000) AS s FROM ev) e
+            WHERE day BETWEEN @from AND @to
+            GROUP BY day
+            """;
+        await using (var command = new NpgsqlCommand(perDay, connection))
+        {
+            command.Parameters.AddWithValue("from", from);
+            command.Parameters.AddWithValue("to", to);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var f = For(reader.GetFieldValue<DateOnly>(0));
+                f.Dau = (int)reader.GetInt64(1);
+                f.Sessions = (int)reader.GetInt64(2);
+                f.SessionSeconds = (long)reader.GetDecimal(3);
+                f.Revenue = reader.GetDecimal(4);
+                f.Payments = (int)reader.GetInt64(5);
+                f.PayingCustomers = (int)reader.GetInt64(6);
+                f.Analyses = (int)reader.GetInt64(7);
+                f.ProcessingTimeSum = reader.GetDecimal(8);
+                f.ProcessingTimeCount = (int)reader.GetInt64(9);
+                f.AccuracySum = reader.GetDecimal(10);
+                f.AccuracyCount = (int)reader.GetInt64(11);
+            }
+        }
+
+        var features = $"""
+            {Events}
+            SELECT day, p->>'feature', count(DISTINCT user_id)
+            FROM ev
+            WHERE type = 'track' AND event = 'feature_used' AND jsonb_typeof(p->'feature') IN ('string', 'number') AND p->>'feature' <> ''
+              AND day BETWEEN @from AND @to
+            GROUP BY 1, 2
+            """;
+        await ReadAsync(connection, features, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).FeatureUsers[reader.GetString(1)] = (int)reader.GetInt64(2), cancellationToken);
+
+        // A user's signup: the earliest of signup_started and an identify's created_at trait.
+        var signups = """
+            WITH s AS (
+                SELECT user_id, min(ts) AS at FROM user_events WHERE type = 'track' AND event = 'signup_started' GROUP BY user_id
+                UNION ALL
+                SELECT user_id, min(c::timestamptz) FROM (
+                    SELECT user_id, coalesce(payload->'traits'->>'created_at', payload->'traits'->>'createdAt',
+                                             payload->'context'->'traits'->>'created_at', payload->'context'->'traits'->>'createdAt') AS c
+                    FROM user_events WHERE type = 'identify') t
+                WHERE c ~ '^\d{4}-\d{2}-\d{2}' GROUP BY user_id
+            )
+            SELECT day, count(*) FROM (SELECT user_id, (min(at) AT TIME ZONE 'UTC')::date AS day FROM s GROUP BY user_id) u
+            WHERE day BETWEEN @from AND @to GROUP BY day
+            """;
+        await ReadAsync(connection, signups, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).NewSignups = (int)reader.GetInt64(1), cancellationToken);
+
+        var wap = $"""
+            {Events},
+            ud AS (SELECT user_id, day, count(*) AS n FROM ev WHERE type = 'track' AND event = 'analysis_completed'
+                   AND day BETWEEN @from::date - 6 AND @to GROUP BY 1, 2),
+            days AS (SELECT generate_series(@from::date, @to::date, interval '1 day')::date AS d)
+            SELECT d, count(*) FROM (
+                SELECT days.d, ud.user_id FROM days JOIN ud ON ud.day BETWEEN days.d - 6 AND days.d
+                GROUP BY days.d, ud.user_id HAVING sum(ud.n) >= 5) w
+            GROUP BY d
+            """;
+        await ReadAsync(connection, wap, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).Wap = (int)reader.GetInt64(1), cancellationToken);
+
+        foreach (var (day, f) in result.ToList())
+        {
+            if (f.IsZero)
+            {
+                result.Remove(day);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>WAP per ISO week for the weeks that touch [<paramref name="from"/>, <paramref name="to"/>].</summary>
+    public static async Task<SortedDictionary<string, int>> WeeksAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    {
+        var result = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var sql = """
+            SELECT to_char(week, 'IYYY-"W"IW'), count(*) FROM (
+                SELECT date_trunc('week', (ts AT TIME ZONE 'UTC')::date)::date AS week, user_id
+                FROM user_events
+                WHERE type = 'track' AND event = 'analysis_completed'
+                  AND (ts AT TIME ZONE 'UTC')::date BETWEEN date_trunc('week', @from::date)::date AND date_trunc('week', @to::date)::date + 6
+                GROUP BY 1, 2 HAVING count(*) >= 5) w
+            GROUP BY week
+            """;
+        await ReadAsync(connection, sql, from, to, reader => result[reader.GetString(0)] = (int)reader.GetInt64(1), cancellationToken);
+        return result;
+    }
+
+    private static async Task ReadAsync(NpgsqlConnection connection, string sql, DateOnly from, DateOnly to, Action<NpgsqlDataReader> row, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            row(reader);
+        }
+    }
+}
