@@ -12,6 +12,7 @@ var app = builder.Build();
 app.UseClientApi();
 app.MapIngestApi();
 app.MapUsersApi();
+app.MapKpisApi();
 app.MapDiagnosticsApi();
 
 app.Run();

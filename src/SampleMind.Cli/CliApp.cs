@@ -35,6 +35,10 @@ internal static class CliApp
             config.AddCommand<ReplayCommand>("replay")
                 .WithDescription("Send an NDJSON event file to a running client-api (/v1/batch).")
                 .WithExample("replay", "a.ndjson", "--target", "http://127.0.0.1:5080", "--write-key", "dev");
+            config.AddCommand<ReconcileCommand>("reconcile")
+                .WithDescription("Check the live KPI aggregates against SQL over the event log (--check), or rewrite them from it (--fix).")
+                .WithExample("reconcile", "--check")
+                .WithExample("reconcile", "--fix", "--from", "2026-10-01", "--to", "2026-11-24");
             config.AddBranch("db", db =>
             {
                 db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");

@@ -3,7 +3,7 @@ using SampleMind.Analytics.Kpis;
 namespace SampleMind.Kpis;
 
 /// <summary>Between the analytics figures and their wire form.</summary>
-internal static class KpiMapping
+public static class KpiMapping
 {
     public static KpiDayTotals ToWire(this KpiDayFigures f) => new()
     {
