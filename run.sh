@@ -9,6 +9,9 @@
 #   ./run.sh status       what runs, and whether it is ready
 #
 # SAMPLEMIND_PG (a connection string) selects another PostgreSQL; nothing is installed or started then.
+# Demo data: once the stack is ready, if the user event log is empty, `./samplemind simulate` loads a demo
+# population (SAMPLEMIND_DEMO_USERS users × 60 days, seed 1, ending today 00:00 UTC) through client-api.
+# A database that holds any event is never loaded again. SAMPLEMIND_DEMO=0 disables it (./test.sh does).
 # SAMPLEMIND_CONFIGURATION=Debug builds and runs Debug (default Release).
 set -euo pipefail
 
@@ -18,6 +21,10 @@ CONFIGURATION="${SAMPLEMIND_CONFIGURATION:-Release}"
 LOGS="$ROOT/.local/logs"
 RUN="$ROOT/.local/run"
 READY_TIMEOUT="${SAMPLEMIND_READY_TIMEOUT:-120}"
+DEMO="${SAMPLEMIND_DEMO:-1}"
+DEMO_USERS="${SAMPLEMIND_DEMO_USERS:-1000}"
+DEMO_WRITE_KEY="${SAMPLEMIND_DEMO_WRITE_KEY:-dev-write-key}"
+CLI_DLL="src/SampleMind.Cli/bin/$CONFIGURATION/net10.0/samplemind.dll"
 
 SERVICES=(silo client-api)
 declare -A DLL=(
@@ -35,19 +42,48 @@ sources_newer_than() {
     -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null
 }
 
+demo_enabled() { [ "$DEMO" != "0" ]; }
+
 build() {
-  # Skip the build (seconds of MSBuild even when nothing changed) when both hosts are newer than every source.
-  if [ -f "${DLL[silo]}" ] && [ -f "${DLL[client-api]}" ] \
-     && [ -z "$(sources_newer_than "${DLL[silo]}")" ] && [ -z "$(sources_newer_than "${DLL[client-api]}")" ]; then
-    return
-  fi
-  say "building silo and client-api ($CONFIGURATION)"
-  for project in silo/SampleMind.Silo client-api/SampleMind.ClientApi; do
+  # Skip the build (seconds of MSBuild even when nothing changed) when both hosts (and the CLI, which loads
+  # the demo population) are newer than every source.
+  local outputs=("${DLL[silo]}" "${DLL[client-api]}") projects=(silo/SampleMind.Silo client-api/SampleMind.ClientApi)
+  if demo_enabled; then outputs+=("$CLI_DLL"); projects+=(src/SampleMind.Cli); fi
+  local stale=false f
+  for f in "${outputs[@]}"; do
+    if [ ! -f "$f" ] || [ -n "$(sources_newer_than "$f")" ]; then stale=true; fi
+  done
+  $stale || return 0
+  say "building ${projects[*]} ($CONFIGURATION)"
+  for project in "${projects[@]}"; do
     local out
     out="$(dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet -tl:off -clp:ErrorsOnly 2>&1)" \
       || { echo "$out" >&2; die "the build of $project failed"; }
   done
-  touch "${DLL[silo]}" "${DLL[client-api]}"
+  touch "${outputs[@]}"
+}
+
+# Loads the demo population into an empty event log (the stack must be ready). Never fails the stack:
+# a failed load is reported and the stack keeps running.
+load_demo() {
+  demo_enabled || return 0
+  local events
+  if ! events="$(SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind db events 2>&1)"; then
+    say "demo: cannot count the stored events, not loading the demo population: $events"
+    return 0
+  fi
+  if [ "$events" != "0" ]; then
+    say "demo: the event log already holds $events events; not loading the demo population"
+    return 0
+  fi
+  say "demo: loading a demo population ($DEMO_USERS users × 60 days, seed 1) into ${URL[client-api]} (SAMPLEMIND_DEMO=0 skips this)"
+  local started=$SECONDS
+  if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind simulate --users "$DEMO_USERS" --days 60 --seed 1 \
+       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" >&2; then
+    say "demo: loaded in $((SECONDS - started)) s"
+  else
+    say "demo: loading the demo population failed (see above); the stack keeps running — reload into an empty database, or load more with ./samplemind simulate --seed 2 …"
+  fi
 }
 
 postgres() {
@@ -123,6 +159,17 @@ foreground() {
   dotnet "${DLL[silo]}" & pids+=($!)
   dotnet "${DLL[client-api]}" & pids+=($!)
   say "silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json · Ctrl+C stops both"
+  if demo_enabled; then
+    # The demo load needs both hosts ready; give up quietly when either exits (the wait below reports it).
+    local deadline=$((SECONDS + READY_TIMEOUT)) up=true svc
+    for svc in "${SERVICES[@]}"; do
+      until ready "$svc"; do
+        if ! kill -0 "${pids[@]}" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then up=false; break 2; fi
+        sleep 0.5
+      done
+    done
+    if $up; then load_demo; else say "demo: the stack is not ready; not loading the demo population"; fi
+  fi
   # When either exits, stop the other.
   local rc=0
   wait -n "${pids[@]}" || rc=$?
@@ -140,6 +187,7 @@ case "${1:-}" in
     start_bg silo
     start_bg client-api
     wait_ready || die "the stack did not come up"
+    load_demo
     say "up: silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json"
     ;;
   down)

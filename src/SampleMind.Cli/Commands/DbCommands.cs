@@ -43,3 +43,29 @@ public sealed class DbStatusCommand : AsyncCommand<DbSettings>
         return 1;
     }
 }
+
+/// <summary>
+/// <c>samplemind db events</c>: prints how many events the user event log holds (0 before the schema exists).
+/// <c>./run.sh</c> loads the demo population only into an empty log.
+/// </summary>
+public sealed class DbEventsCommand : AsyncCommand<DbSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, DbSettings settings, CancellationToken cancellationToken)
+    {
+        await using var dataSource = CliDatabase.Open(settings.Connection);
+        var count = await CliDatabase.RunAsync(dataSource, async ds =>
+        {
+            await using var command = ds.CreateCommand("SELECT count(*) FROM user_events");
+            try
+            {
+                return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+            {
+                return 0L;
+            }
+        });
+        Console.WriteLine(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    }
+}

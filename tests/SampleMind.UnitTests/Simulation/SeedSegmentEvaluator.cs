@@ -82,6 +82,12 @@ internal sealed class SeedSegmentEvaluator
         return counts;
     }
 
+    /// <summary>The segment of one user by the seed's rules (unclassified for a user never seen).</summary>
+    public string SegmentOf(string userId) => _users.TryGetValue(userId, out var u) ? Classify(u) : "unclassified";
+
+    /// <summary>The users seen, in no particular order.</summary>
+    public IEnumerable<string> UserIds => _users.Keys;
+
     /// <summary>Trials old enough to have ended (14 days) before <c>now</c>, and how many of them converted.</summary>
     public (int Trials, int Converted) TrialConversion()
     {
