@@ -91,7 +91,7 @@ internal sealed class EventEncoder
                 break;
             case EventKind.SessionEnded:
                 w.WriteNumber("session_number"u8, e.Number);
-                w.WriteNumber("duration_s"u8, e.Number2);
+                w.WriteNumber("duration_seconds"u8, e.Number2);
                 break;
             case EventKind.SampleUploaded:
                 w.WriteNumber("sample_number"u8, e.Number);
