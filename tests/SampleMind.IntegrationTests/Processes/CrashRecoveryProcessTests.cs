@@ -66,6 +66,7 @@ public sealed class CrashRecoveryProcessTests(ITestOutputHelper output)
         await Task.WhenAll(senders);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0}s senders stopped: {tally.Describe()}");
         Assert.True(tally.FailedBatches.Count > 0, $"no batch failed: the kill did not happen mid-stream ({tally.Describe()})");
+        output.WriteLine($"failed batches: {string.Join("; ", tally.Failures)}");
 
         // A batch the client gave up on may still be finishing in the cluster: wait until the log stops growing.
         await WaitForQuietLogAsync(stack);
@@ -130,8 +131,9 @@ public sealed class CrashRecoveryProcessTests(ITestOutputHelper output)
         for (var number = 0; !stop.IsCancellationRequested; number++)
         {
             var batch = Batch.Create($"s{sender}-b{number:D4}", userIds, random, now);
-            var (ok, _) = await PostAsync(http, batch.Body, CancellationToken.None);
-            tally.Record(batch, ok);
+            var started = Stopwatch.GetTimestamp();
+            var (ok, status) = await PostAsync(http, batch.Body, CancellationToken.None);
+            tally.Record(batch, ok, $"{batch.Id}: {status} after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
             if (!ok)
             {
                 // The stack is down: do not flood it with batches that can only fail.
@@ -278,10 +280,18 @@ public sealed class CrashRecoveryProcessTests(ITestOutputHelper output)
             get { lock (_gate) { return [.. _failed]; } }
         }
 
-        public void Record(Batch batch, bool acknowledged)
+        /// <summary>How each failed batch failed: "s1-b0012: 503 after 29.8 s".</summary>
+        public List<string> Failures { get; } = [];
+
+        public void Record(Batch batch, bool acknowledged, string outcome)
         {
             lock (_gate)
             {
+                if (!acknowledged)
+                {
+                    Failures.Add(outcome);
+                }
+
                 _sent.Add(batch);
                 foreach (var (user, _) in batch.Events)
                 {
