@@ -3,7 +3,8 @@
 #
 #   ./run.sh              build, then run silo + client-api in the foreground (Ctrl+C stops both)
 #   ./run.sh up           the same in the background; returns once both answer /health/ready
-#                         (starts only what is not already running; logs in .local/logs, pids in .local/run)
+#                         (starts only what is not already running, e.g. a silo that died; logs in .local/logs,
+#                         pids in .local/run)
 #   ./run.sh down         stop what `up` started (PostgreSQL keeps running)
 #   ./run.sh down --all   ... and stop the project's PostgreSQL cluster too
 #   ./run.sh status       what runs, and whether it is ready
@@ -13,13 +14,27 @@
 # population (SAMPLEMIND_DEMO_USERS users × 60 days, seed 1, ending today 00:00 UTC) through client-api.
 # A database that holds any event is never loaded again. SAMPLEMIND_DEMO=0 disables it (./test.sh does).
 # SAMPLEMIND_CONFIGURATION=Debug builds and runs Debug (default Release).
+#
+# A second, isolated stack (tests, a side-by-side experiment) takes these overrides; unset, the defaults apply:
+#   SAMPLEMIND_HOME=DIR            logs in DIR/logs, pid files in DIR/run        (default ./.local)
+#   SAMPLEMIND_API_PORT=N          client-api's HTTP port                          (default 5080)
+#   SAMPLEMIND_SILO_PORT=N         the silo's web port: dashboard, health          (default 5081)
+#   SAMPLEMIND_SILO_SILOPORT=N     the silo's Orleans silo-to-silo port            (default from appsettings: 11111)
+#   SAMPLEMIND_SILO_GATEWAYPORT=N  the silo's Orleans gateway port                 (default from appsettings: 30000)
+#   SAMPLEMIND_CLUSTER_ID=ID       Orleans ClusterId of silo and client-api        (default from appsettings: samplemind-local)
+#   SAMPLEMIND_SKIP_BUILD=1        never build; fail when a host is not built      (default: build when a source is newer)
+# Any other Orleans__* / Database__* / Ingest__* variable passes through to both hosts as configuration.
+# Every command (up, down, status) must see the same SAMPLEMIND_HOME and ports to find the same stack.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 CONFIGURATION="${SAMPLEMIND_CONFIGURATION:-Release}"
-LOGS="$ROOT/.local/logs"
-RUN="$ROOT/.local/run"
+HOME_DIR="${SAMPLEMIND_HOME:-$ROOT/.local}"
+LOGS="$HOME_DIR/logs"
+RUN="$HOME_DIR/run"
+API_PORT="${SAMPLEMIND_API_PORT:-5080}"
+SILO_WEB_PORT="${SAMPLEMIND_SILO_PORT:-5081}"
 READY_TIMEOUT="${SAMPLEMIND_READY_TIMEOUT:-120}"
 DEMO="${SAMPLEMIND_DEMO:-1}"
 DEMO_USERS="${SAMPLEMIND_DEMO_USERS:-1000}"
@@ -31,7 +46,22 @@ declare -A DLL=(
   [silo]="silo/SampleMind.Silo/bin/$CONFIGURATION/net10.0/SampleMind.Silo.dll"
   [client-api]="client-api/SampleMind.ClientApi/bin/$CONFIGURATION/net10.0/SampleMind.ClientApi.dll"
 )
-declare -A URL=([silo]="http://127.0.0.1:5081" [client-api]="http://127.0.0.1:5080")
+declare -A URL=([silo]="http://127.0.0.1:$SILO_WEB_PORT" [client-api]="http://127.0.0.1:$API_PORT")
+
+# Settings the hosts read from their environment (unset overrides leave appsettings.json in charge).
+[ -n "${SAMPLEMIND_CLUSTER_ID:-}" ] && export Orleans__ClusterId="$SAMPLEMIND_CLUSTER_ID"
+SILO_ENV=()
+[ -n "${SAMPLEMIND_SILO_SILOPORT:-}" ] && SILO_ENV+=("Orleans__SiloPort=$SAMPLEMIND_SILO_SILOPORT")
+[ -n "${SAMPLEMIND_SILO_GATEWAYPORT:-}" ] && SILO_ENV+=("Orleans__GatewayPort=$SAMPLEMIND_SILO_GATEWAYPORT")
+
+# The command line of one host (into the array CMD): its URL, (silo) its Orleans ports, then dotnet and its DLL.
+# `env` execs dotnet, so the pid started is the host's own pid.
+host_command() {
+  local svc="$1"
+  CMD=(env "ASPNETCORE_URLS=${URL[$svc]}")
+  [ "$svc" = silo ] && CMD+=("${SILO_ENV[@]}")
+  CMD+=(dotnet "${DLL[$svc]}")
+}
 
 say() { echo "run.sh: $*" >&2; }
 die() { echo "run.sh: error: $*" >&2; exit 1; }
@@ -45,6 +75,13 @@ sources_newer_than() {
 demo_enabled() { [ "$DEMO" != "0" ]; }
 
 build() {
+  if [ "${SAMPLEMIND_SKIP_BUILD:-}" = 1 ]; then
+    local svc
+    for svc in "${SERVICES[@]}"; do
+      [ -f "${DLL[$svc]}" ] || die "${DLL[$svc]} is not built (SAMPLEMIND_SKIP_BUILD=1 forbids building it here)"
+    done
+    return
+  fi
   # Skip the build (seconds of MSBuild even when nothing changed) when both hosts (and the CLI, which loads
   # the demo population) are newer than every source.
   local outputs=("${DLL[silo]}" "${DLL[client-api]}") projects=(silo/SampleMind.Silo client-api/SampleMind.ClientApi)
@@ -94,7 +131,18 @@ postgres() {
 }
 
 pid_of() { local f="$RUN/$1.pid"; [ -f "$f" ] && cat "$f" || true; }
-alive() { local pid; pid="$(pid_of "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# Whether pid runs the host svc. A host killed with kill -9 stays a zombie until its parent (init, once run.sh has
+# exited) reaps it, and kill -0 still succeeds on a zombie: that counts as dead, as does a pid reused by another program.
+pid_runs() {
+  local pid="$1" svc="$2" state cmdline
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -r "/proc/$pid/stat" ] || return 0
+  state="$(sed -E 's/^[0-9]+ \(.*\) (.).*/\1/' "/proc/$pid/stat" 2>/dev/null)" || return 1
+  [ "$state" != Z ] || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"${DLL[$svc]##*/}"* ]]
+}
+alive() { pid_runs "$(pid_of "$1")" "$1"; }
 ready() { curl -fsS -m 3 -o /dev/null "${URL[$1]}/health/ready" 2>/dev/null; }
 
 start_bg() {
@@ -104,8 +152,9 @@ start_bg() {
     return
   fi
   mkdir -p "$LOGS" "$RUN"
-  say "starting $svc → ${URL[$svc]} (log .local/logs/$svc.log)"
-  setsid nohup dotnet "${DLL[$svc]}" >"$LOGS/$svc.log" 2>&1 </dev/null &
+  say "starting $svc → ${URL[$svc]} (log $LOGS/$svc.log)"
+  host_command "$svc"
+  setsid nohup "${CMD[@]}" >"$LOGS/$svc.log" 2>&1 </dev/null &
   echo $! >"$RUN/$svc.pid"
 }
 
@@ -115,11 +164,11 @@ wait_ready() {
     until ready "$svc"; do
       if ! alive "$svc"; then
         rm -f "$RUN/$svc.pid"
-        say "$svc exited; the end of .local/logs/$svc.log:"
+        say "$svc exited; the end of $LOGS/$svc.log:"
         tail -n 20 "$LOGS/$svc.log" >&2 || true
         return 1
       fi
-      [ "$SECONDS" -lt "$deadline" ] || { say "$svc is not ready after ${READY_TIMEOUT}s (see .local/logs/$svc.log)"; return 1; }
+      [ "$SECONDS" -lt "$deadline" ] || { say "$svc is not ready after ${READY_TIMEOUT}s (see $LOGS/$svc.log)"; return 1; }
       sleep 0.5
     done
     say "$svc ready: ${URL[$svc]}/health/ready"
@@ -129,11 +178,11 @@ wait_ready() {
 stop_svc() {
   local svc="$1" pid
   pid="$(pid_of "$svc")"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if pid_runs "$pid" "$svc"; then
     say "stopping $svc (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then say "$svc did not stop in 15 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 60); do pid_runs "$pid" "$svc" || break; sleep 0.25; done
+    if pid_runs "$pid" "$svc"; then say "$svc did not stop in 15 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$RUN/$svc.pid"
 }
@@ -148,7 +197,7 @@ status() {
       echo "$svc: stopped"
     fi
   done
-  echo "postgres: $(deploy/local/postgres.sh url | sed -E 's/Password=[^;]*/Password=***/')"
+  echo "postgres: $( { [ -n "${SAMPLEMIND_PG:-}" ] && echo "$SAMPLEMIND_PG" || deploy/local/postgres.sh url; } | sed -E 's/Password=[^;]*/Password=***/')"
 }
 
 foreground() {
@@ -156,8 +205,8 @@ foreground() {
   postgres
   local pids=()
   trap 'echo; say "stopping"; kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; exit 0' INT TERM
-  dotnet "${DLL[silo]}" & pids+=($!)
-  dotnet "${DLL[client-api]}" & pids+=($!)
+  host_command silo; "${CMD[@]}" & pids+=($!)
+  host_command client-api; "${CMD[@]}" & pids+=($!)
   say "silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json · Ctrl+C stops both"
   if demo_enabled; then
     # The demo load needs both hosts ready; give up quietly when either exits (the wait below reports it).
