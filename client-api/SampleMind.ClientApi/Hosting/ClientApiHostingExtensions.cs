@@ -95,6 +95,7 @@ public static class ClientApiHostingExtensions
         });
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ClusterUnavailableExceptionHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         return builder;
