@@ -1,10 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SampleMind.Analytics.Kpis;
 using SampleMind.Analytics.Users;
 using SampleMind.Ingest;
-using SampleMind.Kpis;
 
 namespace SampleMind.Users;
 
@@ -15,11 +13,12 @@ namespace SampleMind.Users;
 public sealed class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
-    IKpiDeltaSink kpis,
+    IEnumerable<IUserRollup> rollups,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
+    private readonly IUserRollup[] _rollups = [.. rollups];
     private UserModel _model = new();
     private long _nextSeq = 1;
     private long _appliedSeq;
@@ -112,13 +111,16 @@ public sealed class UserGrain(
         var applied = fresh.Count;
         if (applied > 0)
         {
-            // The KPI deltas are this user's shares after the events minus before (replay reports none: see OnActivateAsync).
-            var tracker = KpiDeltaTracker.Begin(_model, fresh);
+            // Each rollup reports this user's share after the events minus before (replay reports none: see OnActivateAsync).
+            var captures = _rollups.Select(r => r.Begin(_model, fresh)).ToArray();
             foreach (var facts in fresh)
             {
                 _model.Apply(facts);
             }
-            kpis.Add(tracker.Complete(_model));
+            foreach (var capture in captures)
+            {
+                capture.Complete(_model);
+            }
         }
 
         if (applied > 0)
