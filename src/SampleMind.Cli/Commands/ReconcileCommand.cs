@@ -120,6 +120,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         static string? S<T>(T value) => value switch
         {
             null => null,
+            decimal d => d.ToString("G29", CultureInfo.InvariantCulture), // 801.0 and 801 are the same figure
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString(),
         };

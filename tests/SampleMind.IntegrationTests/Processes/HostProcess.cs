@@ -134,6 +134,19 @@ public sealed class HostProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGTERM, as systemd, Kubernetes or Ctrl+C would send: the host shuts down gracefully; waits for the exit.</summary>
+    public async Task<int?> StopGracefullyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_process.HasExited && SendSignal(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"could not send SIGTERM to {Name} (pid {_process.Id})");
+        }
+        return await WaitForExitAsync(timeout, cancellationToken);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     /// <summary>kill -9 of the process and its children: no shutdown, no deactivation, no goodbye to the cluster.</summary>
     public void Kill()
     {

@@ -13,6 +13,8 @@ public static class BuiltHosts
 
     public static string SiloDll => Path.Combine(RepositoryRoot, "silo", "SampleMind.Silo", "bin", Configuration, "net10.0", "SampleMind.Silo.dll");
 
+    public static string CliDll => Path.Combine(RepositoryRoot, "src", "SampleMind.Cli", "bin", Configuration, "net10.0", "samplemind.dll");
+
     public static string ClientApiDll => Path.Combine(RepositoryRoot, "client-api", "SampleMind.ClientApi", "bin", Configuration, "net10.0", "SampleMind.ClientApi.dll");
 
     public static int FreeTcpPort()

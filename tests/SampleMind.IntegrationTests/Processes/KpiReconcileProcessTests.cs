@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SampleMind.IntegrationTests.Processes;
+
+/// <summary>
+/// Issue 5, "Must show", with real processes: after loading a population, `samplemind reconcile --check` finds zero
+/// differences; still zero after a graceful silo restart; after kill -9 of the silo during a load and
+/// `reconcile --fix`, zero again. An event's effect shows in GET /api/kpis within a (generous) bound.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class KpiReconcileProcessTests
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    [Fact]
+    public async Task Reconcile_FindsNoDifference_AfterLoad_AfterGracefulRestart_AndAfterKill9PlusFix()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ProcessCluster.CreateAsync(ct);
+        var ports = SiloPorts.Free();
+        var silo = cluster.StartSilo("silo", ports);
+        var client = cluster.StartClientApi();
+        await Task.WhenAll(silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
+        using var http = Http(client.BaseAddress);
+
+        // A population: 50 users × 70 days of history, shuffled across batches of 100.
+        var first = Population("a", 50);
+        Assert.Equal(first.Count, await SendAllAsync(http, first, ct));
+        await AssertReconciledAsync(cluster, ct);
+
+        // Graceful restart: snapshots written, pre-aggregators flushed; still exact.
+        Assert.Equal(0, await silo.StopGracefullyAsync(TimeSpan.FromSeconds(60), ct));
+        silo = cluster.StartSilo("silo-2", ports);
+        await silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct);
+        await AssertReconciledAsync(cluster, ct);
+
+        // kill -9 in the middle of a load: the in-memory deltas of that moment are lost, the log is not.
+        var second = Population("b", 50);
+        var load = SendAllAsync(http, second, ct);
+        await WaitUntilAsync(async () => await cluster.Database.ScalarAsync<long>("select count(*) from user_events") > first.Count + 2_000, ct);
+        silo.Kill();
+        silo = cluster.StartSilo("silo-3", ports);
+        await silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct);
+        Assert.Equal(second.Count, await load); // the sender retries what failed, with the same messageIds
+        Assert.Equal(first.Count + second.Count, await cluster.Database.ScalarAsync<long>("select count(*) from user_events"));
+
+        var from = DateOnly.FromDateTime(Now.AddDays(-75).UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var to = DateOnly.FromDateTime(Now.AddDays(7).UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var fix = await CliAsync(cluster, ct, "reconcile", "--fix", "--from", from, "--to", to);
+        Assert.True(fix.ExitCode == 0, fix.Output);
+        await AssertReconciledAsync(cluster, ct);
+    }
+
+    [Fact]
+    public async Task AnEventsEffect_ShowsInTheKpis_AndBadRangesAreProblems()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ProcessCluster.CreateAsync(ct);
+        var silo = cluster.StartSilo("silo", SiloPorts.Free());
+        var client = cluster.StartClientApi();
+        await Task.WhenAll(silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
+        using var http = Http(client.BaseAddress);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+        var before = await TodayAsync(http, today, ct);
+        var builder = new EventBuilder("fresh-user");
+        var sent = await SendAllAsync(http, [builder.Track("analysis_completed", DateTimeOffset.UtcNow.AddSeconds(-1), new { processing_time_ms = 1200, accuracy = 0.9 })], ct);
+        Assert.Equal(1, sent);
+
+        JsonNode? after = null;
+        await WaitUntilAsync(async () => (after = await TodayAsync(http, today, ct))!["dau"]!.GetValue<int>() == before!["dau"]!.GetValue<int>() + 1, ct);
+        Assert.Equal(before!["totalAnalyses"]!.GetValue<int>() + 1, after!["totalAnalyses"]!.GetValue<int>());
+
+        foreach (var (query, field) in new[] { ("from=2026-13-01&to=2026-12-01", "from"), ("from=2026-11-02&to=2026-11-01", "from"), ("from=2020-01-01&to=2026-01-01", "to"), ("to=yesterday", "to") })
+        {
+            using var response = await http.GetAsync($"/api/kpis?{query}", ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            Assert.NotNull(problem["errors"]![field]);
+        }
+    }
+
+    private static async Task<JsonNode?> TodayAsync(HttpClient http, string today, CancellationToken ct)
+        => JsonNode.Parse(await http.GetStringAsync($"/api/kpis?from={today}&to={today}", ct))![0];
+
+    private static async Task AssertReconciledAsync(ProcessCluster cluster, CancellationToken ct)
+    {
+        // The pre-aggregators flush about once a second: poll the check with a generous bound.
+        (int ExitCode, string Output) check = default;
+        for (var attempt = 0; attempt < 30; attempt++)
+        {
+            check = await CliAsync(cluster, ct, "reconcile", "--check");
+            if (check.ExitCode == 0)
+            {
+                break;
+            }
+            await Task.Delay(1000, ct);
+        }
+        Assert.True(check.ExitCode == 0, check.Output);
+        Assert.StartsWith("0 differences over ", check.Output!.Trim().Split('\n')[^1], StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> CliAsync(ProcessCluster cluster, CancellationToken ct, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(BuiltHosts.CliDll);
+        foreach (var arg in args.Concat(["--cluster-id", cluster.ClusterId]))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["SAMPLEMIND_PG"] = cluster.Database.ConnectionString;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static List<string> Population(string prefix, int users)
+    {
+        var events = new List<string>();
+        for (var i = 0; i < users; i++)
+        {
+            events.AddRange(EventBuilder.RealisticHistory($"{prefix}{i}", seed: i, Now.AddMinutes(-5)));
+        }
+        new Random(users).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
+        return events;
+    }
+
+    /// <summary>Sends every event in batches of 100, retrying a batch (same messageIds) until it is acknowledged; returns the events acknowledged.</summary>
+    private static async Task<int> SendAllAsync(HttpClient http, IReadOnlyList<string> events, CancellationToken ct)
+    {
+        var acknowledged = 0;
+        await Parallel.ForEachAsync(events.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (batch, token) =>
+        {
+            var body = $"{{\"batch\":[{string.Join(',', batch)}]}}";
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    using var content = new StringContent(body, Encoding.UTF8, "application/json");
+                    using var response = await http.PostAsync("/v1/batch", content, token);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Add(ref acknowledged, batch.Length);
+                        return;
+                    }
+                    Assert.True((int)response.StatusCode >= 500, $"batch refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}");
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
+                {
+                }
+                Assert.True(attempt < 200, "a batch was never acknowledged");
+                await Task.Delay(500, token);
+            }
+        });
+        return acknowledged;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 240; attempt++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            await Task.Delay(250, ct);
+        }
+        Assert.Fail("the condition did not hold within 60 s");
+    }
+
+    private static HttpClient Http(Uri baseAddress)
+    {
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("dev-write-key:")));
+        return http;
+    }
+}
