@@ -13,6 +13,8 @@ app.UseClientApi();
 app.MapIngestApi();
 app.MapUsersApi();
 app.MapKpisApi();
+app.MapModelsApi();
+app.MapCohortsApi();
 app.MapDiagnosticsApi();
 
 app.Run();

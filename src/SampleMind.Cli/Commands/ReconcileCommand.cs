@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using SampleMind.Analytics.Kpis;
+using SampleMind.Cli.Commands.Reconcile;
 using SampleMind.Cli.Infrastructure;
 using SampleMind.Kpis;
 using Spectre.Console;
@@ -83,6 +84,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
                 await client.GetGrain<IKpiWeekGrain>(week).ResetAsync(weeks.GetValueOrDefault(week));
             }
             AnsiConsole.MarkupLine($"[green]fixed[/] {to.DayNumber - from.DayNumber + 1} days and {weekKeys.Count} ISO weeks from the event log ({from:yyyy-MM-dd}..{to:yyyy-MM-dd})");
+            var (versionsFixed, cohortsFixed) = await ModelVersionAndCohortReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {versionsFixed} model versions and {cohortsFixed} cohorts from the whole event log");
             return 0;
         }
 
@@ -110,6 +113,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
                 Console.WriteLine($"{week} wap: live {live} ≠ sql {sql}");
             }
         }
+        differences += await ModelVersionAndCohortReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;

@@ -1,0 +1,62 @@
+namespace SampleMind.ModelVersions;
+
+/// <summary>Additive figures of one AI-model version (a pre-aggregated delta or a version grain's totals).</summary>
+[GenerateSerializer, Immutable, Alias("sm.model-version-totals")]
+public sealed record class ModelVersionTotals
+{
+    [Id(0)] public long Requests { get; init; }
+    [Id(1)] public long Errors { get; init; }
+    [Id(2)] public long LatencyCount { get; init; }
+    [Id(3)] public decimal LatencySumMs { get; init; }
+    [Id(4)] public decimal? LatencyMaxMs { get; init; }
+    /// <summary>Latency histogram: bucket index (see SampleMind.Analytics.ModelVersions.LatencyHistogram) → requests.</summary>
+    [Id(5)] public Dictionary<int, long> LatencyBuckets { get; init; } = [];
+    [Id(6)] public decimal CostSumUsd { get; init; }
+    [Id(7)] public long Feedback { get; init; }
+    [Id(8)] public long FeedbackCorrect { get; init; }
+    [Id(9)] public DateTimeOffset? FirstRequestAt { get; init; }
+    [Id(10)] public DateTimeOffset? LastRequestAt { get; init; }
+}
+
+/// <summary>One AI-model version's figures, as GET /api/models shows them.</summary>
+[GenerateSerializer, Immutable, Alias("sm.model-version-row")]
+public sealed record class ModelVersionRow
+{
+    [Id(0)] public required string Model { get; init; }
+    [Id(1)] public required string Version { get; init; }
+    [Id(2)] public required long Requests { get; init; }
+    /// <summary>Mean processing_time_ms of the requests that report one.</summary>
+    [Id(3)] public decimal? AvgLatencyMs { get; init; }
+    /// <summary>Upper bound of the 1.05-ratio histogram bucket holding the nearest-rank 99th percentile, capped at the maximum.</summary>
+    [Id(4)] public decimal? P99LatencyMs { get; init; }
+    /// <summary>Requests per second between the version's first and last request.</summary>
+    [Id(5)] public decimal? RequestsPerSecond { get; init; }
+    /// <summary>Requests with error = true / requests.</summary>
+    [Id(6)] public decimal? ErrorRate { get; init; }
+    /// <summary>analysis_feedback events with a boolean correct.</summary>
+    [Id(7)] public required long Feedback { get; init; }
+    /// <summary>Feedback with correct = true / feedback.</summary>
+    [Id(8)] public decimal? FeedbackAccuracy { get; init; }
+    /// <summary>Sum of cost_usd / requests.</summary>
+    [Id(9)] public decimal? CostPerRequestUsd { get; init; }
+    [Id(10)] public DateTimeOffset? FirstRequestAt { get; init; }
+    [Id(11)] public DateTimeOffset? LastRequestAt { get; init; }
+}
+
+/// <summary>One AI-model version, keyed "model@version" (e.g. "genre_classification@2.1"). Fed about once a second by each silo's pre-aggregator.</summary>
+public interface IModelVersionGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a pre-aggregated delta. <paramref name="sequence"/> increases per source; a repeated one is ignored.</summary>
+    Task ApplyAsync(ModelVersionTotals delta, string source, long sequence);
+
+    /// <summary>The version's derived figures.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<ModelVersionRow> GetAsync();
+
+    /// <summary>The additive figures behind the row.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<ModelVersionTotals> GetTotalsAsync();
+
+    /// <summary>Replaces the figures (reconcile --fix, from the event log).</summary>
+    Task ResetAsync(ModelVersionTotals totals);
+}

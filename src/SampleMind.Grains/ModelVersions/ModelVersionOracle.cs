@@ -1,0 +1,98 @@
+using Npgsql;
+using SampleMind.Analytics.ModelVersions;
+using static SampleMind.Rollups.OracleSql;
+
+namespace SampleMind.ModelVersions;
+
+/// <summary>
+/// The oracle: every model version's figures computed by SQL from the user event log, by the definitions of
+/// <see cref="ModelVersionFigures"/>. The latency histogram is PostgreSQL's <c>width_bucket</c> over the same
+/// boundaries (passed from <see cref="LatencyHistogram"/>), so the p99 derived from it equals the live one exactly.
+/// Properties are read as <see cref="Analytics.Users.EventFacts"/> reads them: numbers as JSON numbers or numeric
+/// strings, booleans as JSON booleans, "true"/"false" strings or non-zero numbers.
+/// </summary>
+public static class ModelVersionOracle
+{
+    private static readonly string Requests = $"""
+        WITH ev AS (
+            SELECT ts, event, payload->'properties' AS p FROM user_events
+            WHERE type = 'track' AND event IN ('analysis_completed', 'analysis_feedback')
+        ),
+        x AS (
+            SELECT model || '@' || version AS key, ts, event, ms, err, cost, correct FROM (
+                SELECT ts, event, {Text("model")} AS model, {Text("model_version")} AS version,
+                       {Number("processing_time_ms")} AS ms, {Bool("error")} AS err, {Number("cost_usd")} AS cost, {Bool("correct")} AS correct
+                FROM ev) e
+            WHERE model IS NOT NULL AND version IS NOT NULL
+        )
+        """;
+
+    /// <summary>The figures of every model version with at least one request or feedback.</summary>
+    public static async Task<SortedDictionary<string, ModelVersionFigures>> VersionsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        var result = new SortedDictionary<string, ModelVersionFigures>(StringComparer.Ordinal);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        var figures = $"""
+            {Requests}
+            SELECT key,
+                   count(*) FILTER (WHERE event = 'analysis_completed'),
+                   count(*) FILTER (WHERE event = 'analysis_completed' AND err),
+                   count(ms) FILTER (WHERE event = 'analysis_completed'),
+                   coalesce(sum(ms) FILTER (WHERE event = 'analysis_completed'), 0),
+                   max(ms) FILTER (WHERE event = 'analysis_completed'),
+                   coalesce(sum(cost) FILTER (WHERE event = 'analysis_completed'), 0),
+                   count(correct) FILTER (WHERE event = 'analysis_feedback'),
+                   count(*) FILTER (WHERE event = 'analysis_feedback' AND correct),
+                   min(ts) FILTER (WHERE event = 'analysis_completed'),
+                   max(ts) FILTER (WHERE event = 'analysis_completed')
+            FROM x
+            GROUP BY key
+            """;
+        await using (var command = new NpgsqlCommand(figures, connection))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var f = new ModelVersionFigures
+                {
+                    Requests = reader.GetInt64(1),
+                    Errors = reader.GetInt64(2),
+                    LatencyCount = reader.GetInt64(3),
+                    LatencySumMs = reader.GetDecimal(4),
+                    LatencyMaxMs = reader.IsDBNull(5) ? null : reader.GetDecimal(5),
+                    CostSumUsd = reader.GetDecimal(6),
+                    Feedback = reader.GetInt64(7),
+                    FeedbackCorrect = reader.GetInt64(8),
+                    FirstRequestAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                    LastRequestAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                };
+                if (!f.IsZero)
+                {
+                    result[reader.GetString(0)] = f;
+                }
+            }
+        }
+
+        var histogram = $"""
+            {Requests}
+            SELECT key, width_bucket(ms, @boundaries), count(*)
+            FROM x
+            WHERE event = 'analysis_completed' AND ms IS NOT NULL
+            GROUP BY 1, 2
+            """;
+        await using (var command = new NpgsqlCommand(histogram, connection))
+        {
+            command.Parameters.AddWithValue("boundaries", LatencyHistogram.Boundaries.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (result.TryGetValue(reader.GetString(0), out var f))
+                {
+                    f.LatencyBuckets[reader.GetInt32(1)] = reader.GetInt64(2);
+                }
+            }
+        }
+        return result;
+    }
+}
