@@ -18,6 +18,8 @@ public static class UserServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
         services.AddSampleMindKpis();
+        services.AddSampleMindCampaigns();
+        services.AddSampleMindFunnels();
         return services;
     }
 }
