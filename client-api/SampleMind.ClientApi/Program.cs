@@ -13,6 +13,8 @@ app.UseClientApi();
 app.MapIngestApi();
 app.MapUsersApi();
 app.MapKpisApi();
+app.MapCampaignsApi();
+app.MapFunnelsApi();
 app.MapDiagnosticsApi();
 
 app.Run();
