@@ -82,6 +82,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             {
                 await client.GetGrain<IKpiWeekGrain>(week).ResetAsync(weeks.GetValueOrDefault(week));
             }
+            var rewritten = await Reconcile.CampaignFunnelReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {rewritten} campaign and funnel grains from the whole event log");
             AnsiConsole.MarkupLine($"[green]fixed[/] {to.DayNumber - from.DayNumber + 1} days and {weekKeys.Count} ISO weeks from the event log ({from:yyyy-MM-dd}..{to:yyyy-MM-dd})");
             return 0;
         }
@@ -110,6 +112,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
                 Console.WriteLine($"{week} wap: live {live} ≠ sql {sql}");
             }
         }
+        differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;
