@@ -11,6 +11,9 @@ namespace SampleMind.Campaigns;
 /// </summary>
 public static class CampaignOracle
 {
+    /// <summary>An identify's created_at counts as a signup when it starts with a date (as in the KPI oracle).</summary>
+    private const string DatePattern = @"^\d{4}-\d{2}-\d{2}";
+
     private static string Text(string json) =>
         $"(CASE jsonb_typeof({json}) WHEN 'string' THEN nullif({json} #>> '{{}}', '') WHEN 'number' THEN {json} #>> '{{}}' END)";
 
@@ -40,7 +43,7 @@ public static class CampaignOracle
                     SELECT user_id, coalesce(payload->'traits'->>'created_at', payload->'traits'->>'createdAt',
                                              payload->'context'->'traits'->>'created_at', payload->'context'->'traits'->>'createdAt') AS c
                     FROM user_events WHERE type = 'identify') i
-                WHERE c ~ '^\d{4}-\d{2}-\d{2}'
+                WHERE c ~ '{DatePattern}'
             ),
             paid AS (
                 SELECT user_id, sum(coalesce({Number("amount")}, {Number("revenue")}, 0)) AS revenue
