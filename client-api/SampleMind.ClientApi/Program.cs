@@ -15,6 +15,8 @@ app.MapUsersApi();
 app.MapKpisApi();
 app.MapModelsApi();
 app.MapCohortsApi();
+app.MapCampaignsApi();
+app.MapFunnelsApi();
 app.MapDiagnosticsApi();
 
 app.Run();

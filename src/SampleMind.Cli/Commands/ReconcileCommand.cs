@@ -83,6 +83,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             {
                 await client.GetGrain<IKpiWeekGrain>(week).ResetAsync(weeks.GetValueOrDefault(week));
             }
+            var rewritten = await Reconcile.CampaignFunnelReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {rewritten} campaign and funnel grains from the whole event log");
             AnsiConsole.MarkupLine($"[green]fixed[/] {to.DayNumber - from.DayNumber + 1} days and {weekKeys.Count} ISO weeks from the event log ({from:yyyy-MM-dd}..{to:yyyy-MM-dd})");
             var (versionsFixed, cohortsFixed) = await ModelVersionAndCohortReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine($"[green]fixed[/] {versionsFixed} model versions and {cohortsFixed} cohorts from the whole event log");
@@ -114,6 +116,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             }
         }
         differences += await ModelVersionAndCohortReconciler.CheckAsync(client, dataSource, cancellationToken);
+        differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;

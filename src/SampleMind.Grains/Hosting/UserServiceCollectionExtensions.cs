@@ -20,6 +20,8 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();
         services.AddSampleMindCohorts();
+        services.AddSampleMindCampaigns();
+        services.AddSampleMindFunnels();
         return services;
     }
 }

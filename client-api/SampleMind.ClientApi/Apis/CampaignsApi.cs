@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using SampleMind.Campaigns;
+
+namespace SampleMind.ClientApi.Apis;
+
+/// <summary>GET /api/campaigns, GET /api/campaigns/{id} (first-touch economics: CAC, LTV, ROI) and POST /api/campaigns/{id}/spend.</summary>
+public static class CampaignsApi
+{
+    private const int MaxCampaignIdLength = 256;
+    private const int MaxIdempotencyKeyLength = 256;
+
+    public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
+    {
+        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns");
+
+        campaigns.MapGet("/", ListAsync)
+            .WithName("ListCampaigns")
+            .WithSummary("Every campaign: first-touch users, signups, paying conversions, realized revenue, spend, CAC, LTV and ROI.");
+
+        campaigns.MapGet("/{id}", GetAsync)
+            .WithName("GetCampaign")
+            .WithSummary("One campaign's economics.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        campaigns.MapPost("/{id}/spend", AddSpendAsync)
+            .WithName("AddCampaignSpend")
+            .WithSummary("Records spend on a campaign: JSON {\"amount\": 1234.5, \"date\": \"2026-11-01\"} (date optional). An Idempotency-Key header makes a retried POST count once.")
+            .ProducesValidationProblem();
+
+        return app;
+    }
+
+    private static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client)
+    {
+        var ids = await client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync();
+        var views = await Task.WhenAll(ids.Select(id => client.GetGrain<ICampaignGrain>(id).GetAsync()));
+        return TypedResults.Ok(views.OfType<CampaignView>().ToArray());
+    }
+
+    private static async Task<Results<Ok<CampaignView>, ProblemHttpResult, ValidationProblem>> GetAsync(string id, IClusterClient client)
+    {
+        if (ValidateId(id) is { } problem)
+        {
+            return problem;
+        }
+        var view = await client.GetGrain<ICampaignGrain>(id).GetAsync();
+        return view is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Campaign not found",
+                detail: $"no user or spend has been recorded for campaign '{id}'")
+            : TypedResults.Ok(view);
+    }
+
+    private static async Task<Results<Ok<CampaignView>, ValidationProblem>> AddSpendAsync(
+        string id, HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, IClusterClient client)
+    {
+        if (ValidateId(id) is { } problem)
+        {
+            return problem;
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength))
+        {
+            errors["Idempotency-Key"] = [$"an idempotency key is 1 to {MaxIdempotencyKeyLength} characters"];
+        }
+        decimal amount = 0;
+        DateOnly? date = null;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            var root = body.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                errors["body"] = ["the body is a JSON object {\"amount\": number, \"date\": \"YYYY-MM-DD\"}"];
+            }
+            else
+            {
+                if (!root.TryGetProperty("amount", out var a))
+                {
+                    errors["amount"] = ["amount is required"];
+                }
+                else if (a.ValueKind != JsonValueKind.Number || !a.TryGetDecimal(out amount))
+                {
+                    errors["amount"] = ["amount must be a number"];
+                }
+                else if (amount <= 0)
+                {
+                    errors["amount"] = ["amount must be greater than zero"];
+                }
+                if (root.TryGetProperty("date", out var d) && d.ValueKind != JsonValueKind.Null)
+                {
+                    if (d.ValueKind == JsonValueKind.String
+                        && DateOnly.TryParseExact(d.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+                    {
+                        date = parsed;
+                    }
+                    else
+                    {
+                        errors["date"] = ["date must be a date (YYYY-MM-DD)"];
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            errors["body"] = ["the body is not JSON"];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "Invalid spend.");
+        }
+        return TypedResults.Ok(await client.GetGrain<ICampaignGrain>(id).AddSpendAsync(amount, date, idempotencyKey));
+    }
+
+    private static ValidationProblem? ValidateId(string id)
+        => string.IsNullOrWhiteSpace(id) || id.Length > MaxCampaignIdLength
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["id"] = [$"a campaign id is 1 to {MaxCampaignIdLength} characters"],
+            })
+            : null;
+}

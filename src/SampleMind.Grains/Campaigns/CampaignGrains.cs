@@ -1,0 +1,121 @@
+using SampleMind.Analytics.Campaigns;
+
+namespace SampleMind.Campaigns;
+
+[GenerateSerializer, Alias("sm.campaign-state")]
+public sealed class CampaignState
+{
+    [Id(0)] public CampaignTotals Totals { get; set; } = new();
+    [Id(1)] public List<CampaignSpend> Spend { get; set; } = [];
+
+    /// <summary>The last sequence applied per source (a silo incarnation's pre-aggregator), so retried flushes count once.</summary>
+    [Id(2)] public Dictionary<string, long> Applied { get; set; } = [];
+
+    [Id(3)] public bool Registered { get; set; }
+}
+
+/// <summary>One campaign: first-touch user figures from the pre-aggregators, and the spend recorded through the API.</summary>
+public sealed class CampaignGrain(
+    [PersistentState("campaign", "Default")] IPersistentState<CampaignState> state,
+    TimeProvider time) : Grain, ICampaignGrain
+{
+    public async Task ApplyAsync(CampaignTotals delta, string source, long sequence)
+    {
+        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        {
+            return;
+        }
+        var totals = state.State.Totals.ToFigures();
+        totals.Add(delta.ToFigures());
+        state.State.Totals = totals.ToWire();
+        state.State.Applied[source] = sequence;
+        await RegisterAsync();
+        await state.WriteStateAsync();
+    }
+
+    public async Task<CampaignView> AddSpendAsync(decimal amount, DateOnly? date, string? idempotencyKey)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
+        if (idempotencyKey is null || !state.State.Spend.Exists(s => s.IdempotencyKey == idempotencyKey))
+        {
+            state.State.Spend.Add(new CampaignSpend(amount, date, idempotencyKey, time.GetUtcNow()));
+            await RegisterAsync();
+            await state.WriteStateAsync();
+        }
+        return View();
+    }
+
+    public Task<CampaignView?> GetAsync()
+        => Task.FromResult(state.State.Registered || state.State.Spend.Count > 0 || !state.State.Totals.ToFigures().IsZero ? View() : null);
+
+    public Task<CampaignTotals> GetTotalsAsync() => Task.FromResult(state.State.Totals);
+
+    public async Task ResetAsync(CampaignTotals totals)
+    {
+        state.State.Totals = totals;
+        if (!totals.ToFigures().IsZero)
+        {
+            await RegisterAsync();
+        }
+        await state.WriteStateAsync();
+    }
+
+    private async Task RegisterAsync()
+    {
+        if (!state.State.Registered)
+        {
+            await GrainFactory.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).RegisterAsync(this.GetPrimaryKeyString());
+            state.State.Registered = true;
+        }
+    }
+
+    private CampaignView View()
+    {
+        var t = state.State.Totals;
+        var spend = state.State.Spend.Sum(s => s.Amount);
+        var economics = CampaignEconomics.From(spend, t.Conversions, t.Revenue);
+        return new CampaignView
+        {
+            Id = this.GetPrimaryKeyString(),
+            Users = t.Users,
+            Signups = t.Signups,
+            Conversions = t.Conversions,
+            Revenue = t.Revenue,
+            Spend = spend,
+            Cac = economics.Cac,
+            Ltv = economics.Ltv,
+            Roi = economics.Roi,
+        };
+    }
+}
+
+[GenerateSerializer, Alias("sm.campaign-catalog-state")]
+public sealed class CampaignCatalogState
+{
+    [Id(0)] public SortedSet<string> Ids { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Every campaign id; each campaign grain registers itself once.</summary>
+public sealed class CampaignCatalogGrain(
+    [PersistentState("campaign-catalog", "Default")] IPersistentState<CampaignCatalogState> state) : Grain, ICampaignCatalogGrain
+{
+    public async Task RegisterAsync(string campaignId)
+    {
+        if (state.State.Ids.Add(campaignId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task<string[]> ListAsync() => Task.FromResult(state.State.Ids.ToArray());
+}
+
+/// <summary>Between the analytics figures and their wire form.</summary>
+public static class CampaignMapping
+{
+    public static CampaignTotals ToWire(this CampaignFigures f)
+        => new() { Users = f.Users, Signups = f.Signups, Conversions = f.Conversions, Revenue = f.Revenue };
+
+    public static CampaignFigures ToFigures(this CampaignTotals t)
+        => new() { Users = t.Users, Signups = t.Signups, Conversions = t.Conversions, Revenue = t.Revenue };
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using SampleMind.Analytics.Campaigns;
+using SampleMind.Analytics.Users;
+using SampleMind.Rollups;
+using SampleMind.Users;
+
+namespace SampleMind.Campaigns;
+
+/// <summary>The campaign rollup: a user's first-touch share after the events minus before.</summary>
+public sealed class CampaignUserRollup(CampaignPreAggregator sink) : IUserRollup
+{
+    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => new Capture(sink, CampaignFigures.Of(model));
+
+    private sealed class Capture(CampaignPreAggregator sink, (string Campaign, CampaignFigures Share)? before) : IUserRollupCapture
+    {
+        public void Complete(UserModel model)
+        {
+            foreach (var (campaign, delta) in CampaignFigures.Difference(before, CampaignFigures.Of(model)))
+            {
+                sink.Add(campaign, delta);
+            }
+        }
+    }
+}
+
+/// <summary>The per-silo campaign pre-aggregator, flushed to the campaign grains about once a second.</summary>
+public sealed class CampaignPreAggregator : IRollupFlushTarget
+{
+    private readonly PreAggregator<string, CampaignFigures> _campaigns;
+
+    public CampaignPreAggregator(IGrainFactory grains, ILogger<CampaignPreAggregator> logger)
+        => _campaigns = new("campaigns", () => new CampaignFigures(), (into, delta) => into.Add(delta), d => d.IsZero,
+            (campaign, delta, source, sequence) => grains.GetGrain<ICampaignGrain>(campaign).ApplyAsync(delta.ToWire(), source, sequence),
+            logger);
+
+    public void Add(string campaign, CampaignFigures delta) => _campaigns.Add(campaign, delta);
+
+    public Task FlushAsync(CancellationToken cancellationToken) => _campaigns.FlushAsync(cancellationToken);
+
+    public bool IsIdle => _campaigns.IsIdle;
+}
