@@ -46,7 +46,7 @@ ensure_cluster() {
     cat >>"$conf" <<CONF
 # SampleMind local stack
 listen_addresses = '127.0.0.1'
-max_connections = 300
+max_connections = 500
 shared_buffers = 512MB
 wal_buffers = 16MB
 checkpoint_timeout = 15min

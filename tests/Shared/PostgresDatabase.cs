@@ -137,7 +137,8 @@ public sealed class PostgresDatabase : IAsyncLifetime
             await zone.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        ConnectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = Name }.ConnectionString;
+        // Small pools: several clusters and hosts share one local server in a test run (max_connections).
+        ConnectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = Name, MaxPoolSize = 20 }.ConnectionString;
         _dataSource = NpgsqlDataSource.Create(ConnectionString);
         if (migrate)
         {

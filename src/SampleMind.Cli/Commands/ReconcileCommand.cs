@@ -124,13 +124,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
 
     private static IEnumerable<(string Field, string? Live, string? Sql)> Fields(KpiDayRowValues live, KpiDayRowValues sql)
     {
-        static string? S<T>(T value) => value switch
-        {
-            null => null,
-            decimal d => d.ToString("G29", CultureInfo.InvariantCulture), // 801.0 and 801 are the same figure
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString(),
-        };
+        static string? S<T>(T value) => Reconcile.ReconcileText.Of(value);
         yield return ("dau", S(live.Dau), S(sql.Dau));
         yield return ("wap", S(live.Wap), S(sql.Wap));
         yield return ("new_signups", S(live.NewSignups), S(sql.NewSignups));

@@ -17,8 +17,7 @@ public static class CampaignOracle
     private static string Text(string json) =>
         $"(CASE jsonb_typeof({json}) WHEN 'string' THEN nullif({json} #>> '{{}}', '') WHEN 'number' THEN {json} #>> '{{}}' END)";
 
-    private static string Number(string property) =>
-        $"CASE WHEN jsonb_typeof(payload->'properties'->'{property}') = 'number' THEN (payload->'properties'->>'{property}')::numeric END";
+    private static string Number(string property) => Rollups.OracleSql.Number(property, "(payload->'properties')");
 
     public static async Task<SortedDictionary<string, CampaignFigures>> CampaignsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {

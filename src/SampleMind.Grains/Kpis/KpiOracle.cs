@@ -1,5 +1,6 @@
 using Npgsql;
 using SampleMind.Analytics.Kpis;
+using SampleMind.Rollups;
 
 namespace SampleMind.Kpis;
 
@@ -17,8 +18,7 @@ public static class KpiOracle
         )
         """;
 
-    private static string Number(string property) =>
-        $"CASE WHEN jsonb_typeof(p->'{property}') = 'number' THEN (p->>'{property}')::numeric END";
+    private static string Number(string property) => OracleSql.Number(property);
 
     /// <summary>The figures of every day from <paramref name="from"/> to <paramref name="to"/> (inclusive); days without any figure are absent.</summary>
     public static async Task<SortedDictionary<DateOnly, KpiDayFigures>> DaysAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
@@ -83,18 +83,9 @@ public static class KpiOracle
         await ReadAsync(connection, features, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).FeatureUsers[reader.GetString(1)] = (int)reader.GetInt64(2), cancellationToken);
 
         // A user's signup: the earliest of signup_started and an identify's created_at trait.
-        var signups = """
-            WITH s AS (
-                SELECT user_id, min(ts) AS at FROM user_events WHERE type = 'track' AND event = 'signup_started' GROUP BY user_id
-                UNION ALL
-                SELECT user_id, min(c::timestamptz) FROM (
-                    SELECT user_id, coalesce(payload->'traits'->>'created_at', payload->'traits'->>'createdAt',
-                                             payload->'context'->'traits'->>'created_at', payload->'context'->'traits'->>'createdAt') AS c
-                    FROM user_events WHERE type = 'identify') t
-                WHERE c ~ '^\d{4}-\d{2}-\d{2}' GROUP BY user_id
-            )
-            SELECT day, count(*) FROM (SELECT user_id, (min(at) AT TIME ZONE 'UTC')::date AS day FROM s GROUP BY user_id) u
-            WHERE day BETWEEN @from AND @to GROUP BY day
+        var signups = $"""
+            SELECT (signup AT TIME ZONE 'UTC')::date AS day, count(*) FROM ({OracleSql.Signups}) u
+            WHERE (signup AT TIME ZONE 'UTC')::date BETWEEN @from AND @to GROUP BY 1
             """;
         await ReadAsync(connection, signups, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).NewSignups = (int)reader.GetInt64(1), cancellationToken);
 

@@ -10,11 +10,11 @@ public static class OracleSql
     public static string Text(string property) =>
         $"CASE WHEN jsonb_typeof(p->'{property}') IN ('string', 'number') THEN nullif(p->>'{property}', '') END";
 
-    /// <summary>A JSON number or a numeric string, as EventFacts' decimals.</summary>
-    public static string Number(string property) => $"""
-        CASE jsonb_typeof(p->'{property}')
-            WHEN 'number' THEN (p->>'{property}')::numeric
-            WHEN 'string' THEN CASE WHEN p->>'{property}' ~ '^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$' THEN btrim(p->>'{property}')::numeric END
+    /// <summary>A JSON number or a numeric string, as EventFacts' decimals; <paramref name="properties"/> is the jsonb object holding it.</summary>
+    public static string Number(string property, string properties = "p") => $"""
+        CASE jsonb_typeof({properties}->'{property}')
+            WHEN 'number' THEN ({properties}->>'{property}')::numeric
+            WHEN 'string' THEN CASE WHEN {properties}->>'{property}' ~ '^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$' THEN btrim({properties}->>'{property}')::numeric END
         END
         """;
 

@@ -90,10 +90,5 @@ public static class ModelVersionAndCohortReconciler
     private static async Task<SortedSet<string>> KeysAsync(IClusterClient client, string catalogue, IEnumerable<string> sqlKeys)
         => new(sqlKeys.Concat(await client.GetGrain<IRollupCatalogGrain>(catalogue).GetKeysAsync()), StringComparer.Ordinal);
 
-    private static string? Text(object? value) => value switch
-    {
-        null => null,
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString(),
-    };
+    private static string? Text(object? value) => ReconcileText.Of(value);
 }
