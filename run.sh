@@ -145,12 +145,23 @@ pid_runs() {
 alive() { pid_runs "$(pid_of "$1")" "$1"; }
 ready() { curl -fsS -m 3 -o /dev/null "${URL[$1]}/health/ready" 2>/dev/null; }
 
+# Something else (another stack, another program) already listens on the port: we would take its answers for ours.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_of() { local url="${URL[$1]}"; echo "${url##*:}"; }
+ensure_port_free() {
+  local svc="$1" port; port="$(port_of "$1")"
+  if port_taken "$port"; then
+    die "port $port ($svc) is already in use by a process this stack did not start; stop it, or pick other ports (SAMPLEMIND_API_PORT / SAMPLEMIND_SILO_PORT)"
+  fi
+}
+
 start_bg() {
   local svc="$1"
   if alive "$svc"; then
     say "$svc already running (pid $(pid_of "$svc"))"
     return
   fi
+  ensure_port_free "$svc"
   mkdir -p "$LOGS" "$RUN"
   say "starting $svc → ${URL[$svc]} (log $LOGS/$svc.log)"
   host_command "$svc"
@@ -203,6 +214,8 @@ status() {
 foreground() {
   build
   postgres
+  local svc
+  for svc in "${SERVICES[@]}"; do ensure_port_free "$svc"; done
   local pids=()
   trap 'echo; say "stopping"; kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; exit 0' INT TERM
   host_command silo; "${CMD[@]}" & pids+=($!)
@@ -231,6 +244,7 @@ case "${1:-}" in
   "") foreground ;;
   up)
     if alive silo && alive client-api && ready silo && ready client-api; then status; exit 0; fi
+    for svc in "${SERVICES[@]}"; do alive "$svc" || ensure_port_free "$svc"; done
     build
     postgres
     start_bg silo

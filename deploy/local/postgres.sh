@@ -62,6 +62,17 @@ CONF
     sleep 0.2
   done
   as_postgres psql -p "$PORT" -Atqc 'select 1' >/dev/null 2>&1 || die "the cluster does not answer on port $PORT"
+  # Test runs start several clusters and hosts at once; a cluster created by an older version of this script has fewer.
+  local max; max="$(as_postgres psql -p "$PORT" -Atqc 'show max_connections')"
+  if [ "${max:-0}" -lt 500 ]; then
+    log "raising max_connections from $max to 500 (restarts the cluster)"
+    as_postgres psql -p "$PORT" -qc "ALTER SYSTEM SET max_connections = 500" >/dev/null
+    pg_ctlcluster "$v" "$CLUSTER" restart
+    for _ in $(seq 1 50); do
+      if as_postgres psql -p "$PORT" -Atqc 'select 1' >/dev/null 2>&1; then break; fi
+      sleep 0.2
+    done
+  fi
 }
 
 ensure_role_and_db() {
