@@ -1,3 +1,4 @@
+using SampleMind.Rollups;
 using SampleMind.Analytics.Campaigns;
 
 namespace SampleMind.Campaigns;
@@ -9,7 +10,7 @@ public sealed class CampaignState
     [Id(1)] public List<CampaignSpend> Spend { get; set; } = [];
 
     /// <summary>The last sequence applied per source (a silo incarnation's pre-aggregator), so retried flushes count once.</summary>
-    [Id(2)] public Dictionary<string, long> Applied { get; set; } = [];
+    [Id(2)] public FlushLedger Applied { get; set; } = new();
 
     [Id(3)] public bool Registered { get; set; }
 }
@@ -21,16 +22,15 @@ public sealed class CampaignGrain(
 {
     public async Task ApplyAsync(CampaignTotals delta, string source, long sequence)
     {
-        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        if (!state.State.Applied.Accept(source, sequence))
         {
             return;
         }
         var totals = state.State.Totals.ToFigures();
         totals.Add(delta.ToFigures());
         state.State.Totals = totals.ToWire();
-        state.State.Applied[source] = sequence;
         await RegisterAsync();
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 
     public async Task<CampaignView> AddSpendAsync(decimal amount, DateOnly? date, string? idempotencyKey)
@@ -40,7 +40,7 @@ public sealed class CampaignGrain(
         {
             state.State.Spend.Add(new CampaignSpend(amount, date, idempotencyKey, time.GetUtcNow()));
             await RegisterAsync();
-            await state.WriteStateAsync();
+            await this.WriteOrDeactivateAsync(state);
         }
         return View();
     }
@@ -57,7 +57,7 @@ public sealed class CampaignGrain(
         {
             await RegisterAsync();
         }
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 
     private async Task RegisterAsync()
@@ -103,7 +103,7 @@ public sealed class CampaignCatalogGrain(
     {
         if (state.State.Ids.Add(campaignId))
         {
-            await state.WriteStateAsync();
+            await this.WriteOrDeactivateAsync(state);
         }
     }
 

@@ -1,3 +1,4 @@
+using SampleMind.Rollups;
 using SampleMind.Analytics.FunnelMetrics;
 
 namespace SampleMind.FunnelMetrics;
@@ -8,7 +9,7 @@ public sealed class FunnelState
     [Id(0)] public FunnelTotals? Totals { get; set; }
 
     /// <summary>The last sequence applied per source, so retried flushes count once.</summary>
-    [Id(1)] public Dictionary<string, long> Applied { get; set; } = [];
+    [Id(1)] public FlushLedger Applied { get; set; } = new();
 }
 
 /// <summary>One funnel (activation, monetization): users per step and histograms of the time between steps.</summary>
@@ -21,15 +22,14 @@ public sealed class FunnelGrain(
 
     public async Task ApplyAsync(FunnelTotals delta, string source, long sequence)
     {
-        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        if (!state.State.Applied.Accept(source, sequence))
         {
             return;
         }
         var totals = Figures();
         totals.Add(delta.ToFigures(Steps.Count));
         state.State.Totals = totals.ToWire();
-        state.State.Applied[source] = sequence;
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 
     public Task<FunnelView> GetAsync() => Task.FromResult(Figures().ToView(Name, Steps));
@@ -39,7 +39,7 @@ public sealed class FunnelGrain(
     public async Task ResetAsync(FunnelTotals totals)
     {
         state.State.Totals = totals.ToFigures(Steps.Count).ToWire();
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 
     private FunnelFigures Figures() => state.State.Totals?.ToFigures(Steps.Count) ?? new FunnelFigures(Steps.Count);

@@ -1,3 +1,4 @@
+using SampleMind.Rollups;
 using System.Globalization;
 using SampleMind.Analytics.Kpis;
 
@@ -9,7 +10,7 @@ public sealed class KpiDayState
     [Id(0)] public KpiDayTotals Totals { get; set; } = new();
 
     /// <summary>The last sequence applied per source (a silo incarnation's pre-aggregator), so retried flushes count once.</summary>
-    [Id(1)] public Dictionary<string, long> Applied { get; set; } = [];
+    [Id(1)] public FlushLedger Applied { get; set; } = new();
 }
 
 /// <summary>The KPI figures of one UTC day.</summary>
@@ -20,15 +21,14 @@ public sealed class KpiDayGrain(
 
     public async Task ApplyAsync(KpiDayTotals delta, string source, long sequence)
     {
-        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        if (!state.State.Applied.Accept(source, sequence))
         {
             return;
         }
         var totals = state.State.Totals.ToFigures();
         totals.Add(delta.ToFigures());
         state.State.Totals = totals.ToWire();
-        state.State.Applied[source] = sequence;
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 
     public Task<KpiDayRow> GetAsync() => Task.FromResult(state.State.Totals.ToFigures().ToRow(Date));
@@ -38,7 +38,7 @@ public sealed class KpiDayGrain(
     public async Task ResetAsync(KpiDayTotals totals)
     {
         state.State.Totals = totals;
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 }
 
@@ -46,7 +46,7 @@ public sealed class KpiDayGrain(
 public sealed class KpiWeekState
 {
     [Id(0)] public int Wap { get; set; }
-    [Id(1)] public Dictionary<string, long> Applied { get; set; } = [];
+    [Id(1)] public FlushLedger Applied { get; set; } = new();
 }
 
 /// <summary>WAP of one ISO week.</summary>
@@ -55,13 +55,12 @@ public sealed class KpiWeekGrain(
 {
     public async Task ApplyAsync(int wapDelta, string source, long sequence)
     {
-        if (state.State.Applied.TryGetValue(source, out var last) && sequence <= last)
+        if (!state.State.Applied.Accept(source, sequence))
         {
             return;
         }
         state.State.Wap += wapDelta;
-        state.State.Applied[source] = sequence;
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 
     public Task<KpiWeekRow> GetAsync() => Task.FromResult(new KpiWeekRow(this.GetPrimaryKeyString(), state.State.Wap));
@@ -69,6 +68,6 @@ public sealed class KpiWeekGrain(
     public async Task ResetAsync(int wap)
     {
         state.State.Wap = wap;
-        await state.WriteStateAsync();
+        await this.WriteOrDeactivateAsync(state);
     }
 }

@@ -56,7 +56,7 @@ public sealed class CampaignFunnelRollupTests(ClusterFixture fixture)
             {
                 json.Add(builder.Track("page_view", Now.AddDays(-90)).Replace("\"properties\":{}", "\"properties\":{},\"context\":{\"campaign\":{\"name\":\"oracle-utm\"}}", StringComparison.Ordinal));
             }
-            events.AddRange(json.Select(j => (user, ToEvent(j))));
+            events.AddRange(json.Select(j => (user, TestSupport.ToEvent(j))));
         }
         random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         foreach (var batch in events.Chunk(50))
@@ -79,7 +79,7 @@ public sealed class CampaignFunnelRollupTests(ClusterFixture fixture)
         Assert.True(funnels[Funnels.Activation].StepUsers[^1] < 40, "some users do not");
         Assert.True(funnels[Funnels.Monetization].StepUsers[^1] > 0);
 
-        await Eventually(async () =>
+        await TestSupport.EventuallyAsync(async () =>
         {
             foreach (var (id, expected) in oracle)
             {
@@ -142,7 +142,7 @@ public sealed class CampaignFunnelRollupTests(ClusterFixture fixture)
             });
             foreach (var chunk in users.Chunk(25))
             {
-                await Task.WhenAll(chunk.Select(u => fixture.Client.GetGrain<IUserGrain>(u.User).IngestAsync([.. u.Events.Select(ToEvent)])));
+                await Task.WhenAll(chunk.Select(u => fixture.Client.GetGrain<IUserGrain>(u.User).IngestAsync([.. u.Events.Select(TestSupport.ToEvent)])));
             }
             // A retried POST with the same idempotency key counts once.
             var grain = fixture.Client.GetGrain<ICampaignGrain>(row.Channel);
@@ -151,7 +151,7 @@ public sealed class CampaignFunnelRollupTests(ClusterFixture fixture)
             await grain.AddSpendAsync(row.Spend / 2, null, $"{row.Channel}-july");
         }
 
-        await Eventually(async () =>
+        await TestSupport.EventuallyAsync(async () =>
         {
             foreach (var row in table)
             {
@@ -190,26 +190,6 @@ public sealed class CampaignFunnelRollupTests(ClusterFixture fixture)
         Assert.Contains("spend-first", await fixture.Client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync());
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Client.GetGrain<ICampaignGrain>("spend-first").AddSpendAsync(-1m, null, null));
         Assert.Equal(12.5m, (await fixture.Client.GetGrain<ICampaignGrain>("spend-first").GetAsync())!.Spend);
-    }
-
-    private static async Task Eventually(Func<Task<string?>> check)
-    {
-        string? problem = "not checked";
-        for (var attempt = 0; attempt < 160 && problem is not null; attempt++)
-        {
-            problem = await check();
-            if (problem is not null)
-            {
-                await Task.Delay(250);
-            }
-        }
-        Assert.Null(problem);
-    }
-
-    private static UserEvent ToEvent(string json)
-    {
-        var f = EventFacts.Parse(json);
-        return new UserEvent(f.MessageId, f.Type, f.Name, f.Timestamp, json);
     }
 
     private static string Describe(CampaignFigures f) => $"users={f.Users} signups={f.Signups} conversions={f.Conversions} revenue={f.Revenue:0.####}";

@@ -182,11 +182,7 @@ public sealed class SegmentIngestConsumerTests(SegmentStreamFixture fixture)
 
     private static string Batch(params string[] events) => $"{{\"batch\":[{string.Join(",", events)}]}}";
 
-    private static UserEvent[] Events(IEnumerable<string> json) => json.Select(j =>
-    {
-        var f = EventFacts.Parse(j);
-        return new UserEvent(f.MessageId, f.Type, f.Name, f.Timestamp, j);
-    }).ToArray();
+    private static UserEvent[] Events(IEnumerable<string> json) => [.. json.Select(TestSupport.ToEvent)];
 
     private static string Json(UserView? view) => System.Text.Json.JsonSerializer.Serialize(view);
 }

@@ -18,7 +18,7 @@ public sealed class KpiRollupTests(ClusterFixture fixture)
         for (var i = 0; i < 40; i++)
         {
             var user = $"kpi-{i}";
-            events.AddRange(EventBuilder.RealisticHistory(user, seed: 100 + i, Now).Select(j => (user, ToEvent(j))));
+            events.AddRange(EventBuilder.RealisticHistory(user, seed: 100 + i, Now).Select(j => (user, TestSupport.ToEvent(j))));
         }
         random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         foreach (var batch in events.Chunk(60))
@@ -35,7 +35,7 @@ public sealed class KpiRollupTests(ClusterFixture fixture)
         Assert.Contains(oracle.Values, f => f.Wap > 0);
         Assert.Contains(oracle.Values, f => f.Revenue > 0);
 
-        await Eventually(async () =>
+        await TestSupport.EventuallyAsync(async () =>
         {
             for (var day = from; day <= to; day = day.AddDays(1))
             {
@@ -62,26 +62,6 @@ public sealed class KpiRollupTests(ClusterFixture fixture)
         var row = await fixture.Client.GetGrain<IKpiDayGrain>(KpiMapping.DayKey(busiest.Key)).GetAsync();
         Assert.Equal(busiest.Value.Dau, row.Dau);
         Assert.Equal(busiest.Value.Wap == 0 ? 0m : Math.Round((decimal)busiest.Value.Wap / busiest.Value.Dau, 6), row.WapRatio ?? 0m);
-    }
-
-    private static async Task Eventually(Func<Task<string?>> check)
-    {
-        string? problem = "not checked";
-        for (var attempt = 0; attempt < 120 && problem is not null; attempt++)
-        {
-            problem = await check();
-            if (problem is not null)
-            {
-                await Task.Delay(250);
-            }
-        }
-        Assert.Null(problem);
-    }
-
-    private static UserEvent ToEvent(string json)
-    {
-        var f = EventFacts.Parse(json);
-        return new UserEvent(f.MessageId, f.Type, f.Name, f.Timestamp, json);
     }
 
     internal static string Describe(KpiDayFigures f)

@@ -46,7 +46,7 @@ public sealed class ModelVersionAndCohortRollupTests(ClusterFixture fixture)
         foreach (var batch in events.Chunk(60).Append([.. lateSignups]))
         {
             await Task.WhenAll(batch.GroupBy(x => x.User).Select(g =>
-                fixture.Client.GetGrain<IUserGrain>(g.Key).IngestAsync([.. g.Select(x => ToEvent(x.Json))])));
+                fixture.Client.GetGrain<IUserGrain>(g.Key).IngestAsync([.. g.Select(x => TestSupport.ToEvent(x.Json))])));
         }
 
         var versions = await ModelVersionOracle.VersionsAsync(fixture.Database.DataSource);
@@ -56,7 +56,7 @@ public sealed class ModelVersionAndCohortRollupTests(ClusterFixture fixture)
         Assert.True(cohorts.Count >= 4, "several signup months");
         Assert.Contains(cohorts.Values, c => c.Months.Count >= 3);
 
-        await Eventually(async () =>
+        await TestSupport.EventuallyAsync(async () =>
         {
             // (the flush-dedupe test of this class registers "dedupe-test@1" directly: not from events)
             var catalogue = (await fixture.Client.GetGrain<IRollupCatalogGrain>(IRollupCatalogGrain.ModelVersions).GetKeysAsync())
@@ -145,26 +145,6 @@ public sealed class ModelVersionAndCohortRollupTests(ClusterFixture fixture)
                 yield return events.Track("analysis_feedback", at.AddMinutes(2), feedback);
             }
         }
-    }
-
-    private static async Task Eventually(Func<Task<string?>> check)
-    {
-        string? problem = "not checked";
-        for (var attempt = 0; attempt < 120 && problem is not null; attempt++)
-        {
-            problem = await check();
-            if (problem is not null)
-            {
-                await Task.Delay(250);
-            }
-        }
-        Assert.Null(problem);
-    }
-
-    private static UserEvent ToEvent(string json)
-    {
-        var f = EventFacts.Parse(json);
-        return new UserEvent(f.MessageId, f.Type, f.Name, f.Timestamp, json);
     }
 
     private static string Describe(ModelVersionFigures f)

@@ -183,11 +183,7 @@ public sealed class UserGrainTests(ClusterFixture fixture)
 
     private static string Fresh(string name) => $"{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 13, 40)];
 
-    private static UserEvent[] Events(IEnumerable<string> json) => json.Select(j =>
-    {
-        var f = EventFacts.Parse(j);
-        return new UserEvent(f.MessageId, f.Type, f.Name, f.Timestamp, j);
-    }).ToArray();
+    private static UserEvent[] Events(IEnumerable<string> json) => [.. json.Select(TestSupport.ToEvent)];
 
     private static string Json(UserView? view) => JsonSerializer.Serialize(view);
 }
