@@ -95,13 +95,13 @@ case "${1:-up}" in
     if [ -n "${SAMPLEMIND_PG:-}" ]; then log "SAMPLEMIND_PG is set: nothing of ours to stop"; exit 0; fi
     v="$(pg_version)"
     if [ -n "$v" ] && pg_lsclusters -h 2>/dev/null | awk -v v="$v" -v c="$CLUSTER" '$1==v && $2==c {print $4}' | grep -qx online; then
-      pg_ctlcluster "$v" "$CLUSTER" stop
+      pg_ctlcluster "$v" "$CLUSTER" stop >&2
     fi ;;
   up)
     if [ -n "${SAMPLEMIND_PG:-}" ]; then echo "$SAMPLEMIND_PG"; exit 0; fi
-    ensure_installed
-    ensure_cluster
-    ensure_role_and_db
+    # stdout carries the connection string alone; the tools' chatter (e.g. pg_ctlcluster's
+    # "Removed stale pid file") goes to stderr.
+    { ensure_installed; ensure_cluster; ensure_role_and_db; } >&2
     url ;;
   *) die "unknown command '$1' (use: up | stop | url)" ;;
 esac
