@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SampleMind.Churn;
 using SampleMind.Ingest;
 using SampleMind.Users;
 
@@ -17,6 +18,7 @@ public static class UserServiceCollectionExtensions
         services.AddOptions<UserGrainOptions>().BindConfiguration("Users").ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
+        services.TryAddSingleton<IChurnScorer, RuleChurnScorer>();
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();
         services.AddSampleMindCohorts();

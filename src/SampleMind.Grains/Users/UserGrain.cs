@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Users;
+using SampleMind.Churn;
 using SampleMind.Ingest;
 
 namespace SampleMind.Users;
@@ -14,6 +15,7 @@ public sealed class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
     IEnumerable<IUserRollup> rollups,
+    IChurnScorer churnScorer,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -149,7 +151,7 @@ public sealed class UserGrain(
         }
         var now = timeProvider.GetUtcNow();
         _model.UpdateTimeline(now);
-        return Task.FromResult<UserView?>(UserViews.ToView(_model, now));
+        return Task.FromResult<UserView?>(UserViews.ToView(_model, churnScorer, now));
     }
 
     public Task<RiskView?> GetRiskAsync()
@@ -158,7 +160,7 @@ public sealed class UserGrain(
         {
             return Task.FromResult<RiskView?>(null);
         }
-        return Task.FromResult<RiskView?>(UserViews.ToRisk(_model, timeProvider.GetUtcNow()));
+        return Task.FromResult<RiskView?>(UserViews.ToRisk(_model, churnScorer, timeProvider.GetUtcNow()));
     }
 
     private Task SnapshotIfDueAsync(CancellationToken cancellationToken)

@@ -1,17 +1,18 @@
 using SampleMind.Analytics.Churn;
 using SampleMind.Analytics.Segments;
 using SampleMind.Analytics.Users;
+using SampleMind.Churn;
 
 namespace SampleMind.Users;
 
 /// <summary>Maps the user model to the wire views of <see cref="IUserGrain"/>.</summary>
 internal static class UserViews
 {
-    public static UserView ToView(UserModel model, DateTimeOffset now)
+    public static UserView ToView(UserModel model, IChurnScorer scorer, DateTimeOffset now)
     {
         var inputs = model.SegmentInputsAt(now);
         var features = model.ChurnFeaturesAt(now);
-        var assessment = Assess(model, features);
+        var assessment = scorer.Assess(model, features);
         var segment = SegmentRules.Evaluate(inputs);
         var subscription = model.Subscription;
         return new UserView
@@ -58,10 +59,10 @@ internal static class UserViews
         };
     }
 
-    public static RiskView ToRisk(UserModel model, DateTimeOffset now)
+    public static RiskView ToRisk(UserModel model, IChurnScorer scorer, DateTimeOffset now)
     {
         var features = model.ChurnFeaturesAt(now);
-        return ToRisk(model.UserId, model.SegmentAt(now), Assess(model, features), now);
+        return ToRisk(model.UserId, model.SegmentAt(now), scorer.Assess(model, features), now);
     }
 
     /// <summary>The steps reached, in the funnel's order.</summary>
@@ -77,9 +78,6 @@ internal static class UserViews
         }
         return ordered;
     }
-
-    private static ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)
-        => RuleBasedChurnScorer.Assess(features, model.LifetimeRevenue, model.MonthlyRevenue);
 
     private static RiskView ToRisk(string userId, string segment, ChurnAssessment a, DateTimeOffset now) => new()
     {

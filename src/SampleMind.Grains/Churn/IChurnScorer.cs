@@ -1,0 +1,20 @@
+using SampleMind.Analytics.Churn;
+using SampleMind.Analytics.Users;
+
+namespace SampleMind.Churn;
+
+/// <summary>
+/// Scores one user's churn risk from the seven churn features (with the factors, actions and LTV that go with it).
+/// One instance per silo, shared by every user grain, so it must be thread-safe.
+/// </summary>
+public interface IChurnScorer
+{
+    ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features);
+}
+
+/// <summary>The transparent rule-based score (<see cref="RuleBasedChurnScorer"/>), used until a trained model is promoted.</summary>
+public sealed class RuleChurnScorer : IChurnScorer
+{
+    public ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)
+        => RuleBasedChurnScorer.Assess(features, model.LifetimeRevenue, model.MonthlyRevenue);
+}
