@@ -23,7 +23,9 @@
 #   SAMPLEMIND_SILO_GATEWAYPORT=N  the silo's Orleans gateway port                 (default from appsettings: 30000)
 #   SAMPLEMIND_CLUSTER_ID=ID       Orleans ClusterId of silo and client-api        (default from appsettings: samplemind-local)
 #   SAMPLEMIND_SKIP_BUILD=1        never build; fail when a host is not built      (default: build when a source is newer)
-# Any other Orleans__* / Database__* / Ingest__* variable passes through to both hosts as configuration.
+# Any other Orleans__* / Database__* / Ingest__* / Auth__* variable passes through to both hosts as configuration.
+# client-api runs as ASPNETCORE_ENVIRONMENT=Development (unless set): the local keys dev-write-key (ingest) and
+# dev-read-key / dev-growth-key / dev-admin-key (API) come from its appsettings.Development.json.
 # Every command (up, down, status) must see the same SAMPLEMIND_HOME and ports to find the same stack.
 set -euo pipefail
 
@@ -60,6 +62,8 @@ host_command() {
   local svc="$1"
   CMD=(env "ASPNETCORE_URLS=${URL[$svc]}")
   [ "$svc" = silo ] && CMD+=("${SILO_ENV[@]}")
+  # The local stack's keys (dev-write-key, dev-read-key, …) live in client-api's appsettings.Development.json only.
+  [ "$svc" = client-api ] && CMD+=("ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}")
   CMD+=(dotnet "${DLL[$svc]}")
 }
 

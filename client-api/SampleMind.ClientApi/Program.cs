@@ -7,6 +7,7 @@ builder.Configuration.AddSampleMindEnvironment();
 builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configuration));
 builder.AddClientApi();
 builder.AddIngest();
+builder.AddApiSecurity();
 
 var app = builder.Build();
 app.UseClientApi();

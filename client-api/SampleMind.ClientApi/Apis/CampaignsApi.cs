@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using SampleMind.Campaigns;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -14,7 +15,7 @@ public static class CampaignsApi
 
     public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
     {
-        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns");
+        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns").RequireApiRole(ApiRole.Read);
 
         campaigns.MapGet("/", ListAsync)
             .WithName("ListCampaigns")
@@ -28,7 +29,8 @@ public static class CampaignsApi
         campaigns.MapPost("/{id}/spend", AddSpendAsync)
             .WithName("AddCampaignSpend")
             .WithSummary("Records spend on a campaign: JSON {\"amount\": 1234.5, \"date\": \"2026-11-01\"} (date optional). An Idempotency-Key header makes a retried POST count once.")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .RequireApiRole(ApiRole.Growth);
 
         return app;
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using SampleMind.Analytics.Ingest;
 using SampleMind.ClientApi.Ingest;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -22,6 +23,7 @@ public static class IngestApi
         var v1 = app.MapGroup("/v1")
             .WithTags("Ingest")
             .AddEndpointFilter<WriteKeyFilter>()
+            .WithMetadata(new WriteKeyMetadata())
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

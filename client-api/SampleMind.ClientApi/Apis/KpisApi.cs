@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Kpis;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -11,7 +12,7 @@ public static class KpisApi
 
     public static IEndpointRouteBuilder MapKpisApi(this IEndpointRouteBuilder app)
     {
-        var kpis = app.MapGroup("/api/kpis").WithTags("KPIs");
+        var kpis = app.MapGroup("/api/kpis").WithTags("KPIs").RequireApiRole(ApiRole.Read);
 
         kpis.MapGet("/", GetDaysAsync)
             .WithName("GetKpiDays")

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.ModelVersions;
 using SampleMind.Rollups;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -9,7 +10,7 @@ public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var models = app.MapGroup("/api/models").WithTags("AI models");
+        var models = app.MapGroup("/api/models").WithTags("AI models").RequireApiRole(ApiRole.Read);
 
         models.MapGet("/", GetAllAsync)
             .WithName("GetModelVersions")

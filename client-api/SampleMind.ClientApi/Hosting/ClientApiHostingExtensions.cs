@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using SampleMind.ClientApi.Security;
 using Scalar.AspNetCore;
 
 namespace SampleMind.ClientApi.Hosting;
@@ -96,7 +97,7 @@ public static class ClientApiHostingExtensions
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ClusterUnavailableExceptionHandler>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddApiSecurity());
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         return builder;
     }

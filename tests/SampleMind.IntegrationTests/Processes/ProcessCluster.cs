@@ -76,12 +76,11 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public HostProcess StartClientApi(string name = "client-api")
     {
-        var client = HostProcess.Start(name, BuiltHosts.ClientApiDll, BuiltHosts.FreeTcpPort(), new Dictionary<string, string?>
-        {
-            ["SAMPLEMIND_PG"] = Database.ConnectionString,
-            ["Orleans__ClusteringMode"] = "AdoNet",
-            ["Orleans__ClusterId"] = ClusterId,
-        });
+        var environment = TestApiKeys.ClientApiEnvironment();
+        environment["SAMPLEMIND_PG"] = Database.ConnectionString;
+        environment["Orleans__ClusteringMode"] = "AdoNet";
+        environment["Orleans__ClusterId"] = ClusterId;
+        var client = HostProcess.Start(name, BuiltHosts.ClientApiDll, BuiltHosts.FreeTcpPort(), environment);
         _processes.Add(client);
         return client;
     }
