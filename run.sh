@@ -63,7 +63,7 @@ host_command() {
   CMD=(env "ASPNETCORE_URLS=${URL[$svc]}")
   [ "$svc" = silo ] && CMD+=("${SILO_ENV[@]}")
   # The local stack's keys (dev-write-key, dev-read-key, …) live in client-api's appsettings.Development.json only.
-  [ "$svc" = client-api ] && CMD+=("ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}")
+  [ "$svc" = client-api ] && CMD+=("ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}" "Dashboard__OrleansDashboardUrl=${URL[silo]}/dashboard")
   CMD+=(dotnet "${DLL[$svc]}")
 }
 

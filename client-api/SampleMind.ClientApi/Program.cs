@@ -1,4 +1,5 @@
 using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Dashboard;
 using SampleMind.ClientApi.Hosting;
 
 // appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
@@ -8,9 +9,11 @@ builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configurat
 builder.AddClientApi();
 builder.AddIngest();
 builder.AddApiSecurity();
+builder.AddDashboard();
 
 var app = builder.Build();
 app.UseClientApi();
+app.MapDashboard();
 app.MapIngestApi();
 app.MapUsersApi();
 app.MapKpisApi();

@@ -35,7 +35,7 @@ public static class CampaignsApi
         return app;
     }
 
-    private static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client)
+    internal static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client)
     {
         var ids = await client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync();
         var views = await Task.WhenAll(ids.Select(id => client.GetGrain<ICampaignGrain>(id).GetAsync()));

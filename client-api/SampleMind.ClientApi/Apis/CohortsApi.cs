@@ -17,7 +17,7 @@ public static class CohortsApi
         return app;
     }
 
-    private static async Task<Ok<CohortRow[]>> GetAllAsync(IClusterClient client)
+    internal static async Task<Ok<CohortRow[]>> GetAllAsync(IClusterClient client)
     {
         var keys = await client.GetGrain<IRollupCatalogGrain>(IRollupCatalogGrain.Cohorts).GetKeysAsync();
         var rows = await Task.WhenAll(keys.Select(k => client.GetGrain<ICohortGrain>(k).GetAsync()));

@@ -31,9 +31,14 @@ public static class KpisApi
         {
             return RangeProblem(from, to, time);
         }
-        var days = Enumerable.Range(0, range.To.DayNumber - range.From.DayNumber + 1).Select(range.From.AddDays);
-        var rows = await Task.WhenAll(days.Select(d => client.GetGrain<IKpiDayGrain>(DayKey(d)).GetAsync()));
-        return TypedResults.Ok(rows);
+        return TypedResults.Ok(await GetDayRowsAsync(client, range.From, range.To));
+    }
+
+    /// <summary>The KPI day rows from <paramref name="from"/> to <paramref name="to"/> (inclusive), one grain call per day.</summary>
+    internal static Task<KpiDayRow[]> GetDayRowsAsync(IClusterClient client, DateOnly from, DateOnly to)
+    {
+        var days = Enumerable.Range(0, to.DayNumber - from.DayNumber + 1).Select(from.AddDays);
+        return Task.WhenAll(days.Select(d => client.GetGrain<IKpiDayGrain>(DayKey(d)).GetAsync()));
     }
 
     private static async Task<Results<Ok<KpiWeekRow[]>, ValidationProblem>> GetWeeksAsync(string? from, string? to, IClusterClient client, TimeProvider time)

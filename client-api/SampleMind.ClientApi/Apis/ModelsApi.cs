@@ -24,7 +24,7 @@ public static class ModelsApi
         return app;
     }
 
-    private static async Task<Ok<ModelVersionRow[]>> GetAllAsync(IClusterClient client)
+    internal static async Task<Ok<ModelVersionRow[]>> GetAllAsync(IClusterClient client)
     {
         var keys = await client.GetGrain<IRollupCatalogGrain>(IRollupCatalogGrain.ModelVersions).GetKeysAsync();
         return TypedResults.Ok(await Task.WhenAll(keys.Select(k => client.GetGrain<IModelVersionGrain>(k).GetAsync())));
