@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using SampleMind.Campaigns;
 using SampleMind.ClientApi.Security;
 
@@ -30,6 +31,31 @@ public static class CampaignsApi
             .WithName("AddCampaignSpend")
             .WithSummary("Records spend on a campaign: JSON {\"amount\": 1234.5, \"date\": \"2026-11-01\"} (date optional). An Idempotency-Key header makes a retried POST count once.")
             .ProducesValidationProblem()
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The body is read by hand (each field gets its own validation message), so describe it here.
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new()
+                        {
+                            Schema = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Required = new HashSet<string> { "amount" },
+                                Properties = new Dictionary<string, IOpenApiSchema>
+                                {
+                                    ["amount"] = new OpenApiSchema { Type = JsonSchemaType.Number, Description = "spend in USD, greater than zero" },
+                                    ["date"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date", Description = "the day of the spend (optional)" },
+                                },
+                            },
+                        },
+                    },
+                };
+                return Task.CompletedTask;
+            })
             .RequireApiRole(ApiRole.Growth);
 
         return app;

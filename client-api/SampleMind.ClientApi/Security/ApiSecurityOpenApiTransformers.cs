@@ -30,6 +30,7 @@ public static class ApiSecurityOpenApiTransformers
                 Scheme = "basic",
                 Description = "Segment's authentication for ingest: the write key as the user name, an empty password. Local stack: dev-write-key.",
             };
+            AddHealthPaths(document);
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, _) =>
@@ -53,6 +54,35 @@ public static class ApiSecurityOpenApiTransformers
             return Task.CompletedTask;
         });
         return options;
+    }
+
+    /// <summary>The health endpoints (health-check middleware, not route handlers, so the API explorer does not see them).</summary>
+    private static void AddHealthPaths(OpenApiDocument document)
+    {
+        document.Paths ??= [];
+        foreach (var (path, summary) in new[]
+                 {
+                     ("/health/live", "200 while the process runs."),
+                     ("/health/ready", "200 when client-api is connected and the cluster answers; 503 otherwise. JSON: status, durationMs, checks."),
+                 })
+        {
+            document.Paths[path] = new OpenApiPathItem
+            {
+                Operations = new Dictionary<HttpMethod, OpenApiOperation>
+                {
+                    [HttpMethod.Get] = new()
+                    {
+                        Summary = summary,
+                        Tags = new HashSet<OpenApiTagReference> { new("Health", document) },
+                        Responses = new OpenApiResponses
+                        {
+                            ["200"] = new OpenApiResponse { Description = "Healthy" },
+                            ["503"] = new OpenApiResponse { Description = "Unhealthy" },
+                        },
+                    },
+                },
+            };
+        }
     }
 }
 
