@@ -72,8 +72,8 @@ die() { echo "run.sh: error: $*" >&2; exit 1; }
 
 sources_newer_than() {
   find src silo client-api deploy/sql Directory.*.props global.json -newer "$1" -type f \
-    \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sql' -o -name '*.json' \) \
-    -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null
+    \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sql' -o -name '*.json' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) \
+    -not -path '*/bin/*' -not -path '*/obj/*' -not -path '*/node_modules/*' -print -quit 2>/dev/null
 }
 
 demo_enabled() { [ "$DEMO" != "0" ]; }
@@ -95,6 +95,13 @@ build() {
     if [ ! -f "$f" ] || [ -n "$(sources_newer_than "$f")" ]; then stale=true; fi
   done
   $stale || return 0
+  # client-api's build runs `npm ci` for the dashboard page's chart library.
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "npm is needed to build the dashboard page (apt-get install nodejs npm)"
+    say "installing nodejs npm (the dashboard page's build needs npm)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+      || die "could not install nodejs npm"
+  fi
   say "building ${projects[*]} ($CONFIGURATION)"
   for project in "${projects[@]}"; do
     local out
