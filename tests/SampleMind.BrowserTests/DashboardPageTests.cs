@@ -106,6 +106,44 @@ public sealed class DashboardPageTests(DashboardStack stack) : IClassFixture<Das
         Assert.Empty(page.Errors);
     }
 
+    [Fact]
+    public async Task Page_AsksForAKey_WhenNotOpenedOnThisMachine_AndWorksWithAReadKey()
+    {
+        await using var page = await WatchedPage.OpenAsync(stack, new Dictionary<string, string> { ["X-Forwarded-For"] = "203.0.113.7" });
+        var dialog = page.Page.Locator("#key-dialog");
+        await Expect(dialog).ToBeVisibleAsync(new() { Timeout = 10_000 });
+
+        await page.Page.Locator("#key-input").FillAsync(TestApiKeys.Read);
+        await page.Page.Locator("#key-form button").ClickAsync();
+
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(page.Page.Locator("#status")).ToHaveTextAsync("live", new() { Timeout = 15_000 });
+        await Expect(page.Page.Locator("#tile-dau")).Not.ToHaveTextAsync("–");
+        Assert.Empty(page.Errors);
+    }
+
+    [Theory]
+    [InlineData(null, null, TestApiKeys.Read)]
+    [InlineData("dashboard.example.com", null, null)]
+    [InlineData(null, "203.0.113.7", null)]
+    public async Task DashboardConfig_GivesTheLoopbackKey_OnlyToThisMachine(string? host, string? forwardedFor, string? expectedKey)
+    {
+        using var http = new HttpClient { BaseAddress = stack.ClientApi.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/config");
+        if (host is not null)
+        {
+            request.Headers.Host = host;
+        }
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var config = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
+        Assert.Equal(expectedKey, config["apiKey"]?.GetValue<string>());
+        Assert.Equal(stack.OrleansDashboardUrl, config["orleansDashboardUrl"]!.GetValue<string>());
+    }
+
     /// <summary>Every tile against the API's figures: equal to the unit shown (whole numbers, cents, a tenth of a percent).</summary>
     private static async Task<List<string>> CompareTilesAsync(IPage page, JsonArray days)
     {

@@ -114,9 +114,14 @@ public sealed class WatchedPage(IPage page) : IAsyncDisposable
         get { lock (_errors) { return [.. _errors]; } }
     }
 
-    public static async Task<WatchedPage> OpenAsync(DashboardStack stack)
+    /// <summary>Opens the dashboard in a new page; <paramref name="headers"/> go with every request of the page.</summary>
+    public static async Task<WatchedPage> OpenAsync(DashboardStack stack, IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
-        var page = await stack.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1800 } });
+        var page = await stack.Browser.NewPageAsync(new BrowserNewPageOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1400, Height = 1800 },
+            ExtraHTTPHeaders = headers,
+        });
         var watched = new WatchedPage(page);
         page.Console += (_, message) =>
         {

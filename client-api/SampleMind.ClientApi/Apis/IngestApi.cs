@@ -23,7 +23,7 @@ public static class IngestApi
 
         var v1 = app.MapGroup("/v1")
             .WithTags("Ingest")
-            .AddEndpointFilter<WriteKeyFilter>()
+            .RequireAuthorization(WriteKeyAuthenticationHandler.PolicyName)
             .WithMetadata(new WriteKeyMetadata())
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -51,14 +51,14 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"SampleMind API\"";
-        await WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key",
+        await problems.WriteStatusAsync(Context, StatusCodes.Status401Unauthorized, "Missing or unknown API key",
             failure is null
                 ? "Send an API key as 'Authorization: Bearer <key>'."
                 : $"Send a valid API key as 'Authorization: Bearer <key>' ({failure}).");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
-        => WriteProblemAsync(StatusCodes.Status403Forbidden, "The API key's role does not allow this",
+        => problems.WriteStatusAsync(Context, StatusCodes.Status403Forbidden, "The API key's role does not allow this",
             $"This key has the role '{Context.User.FindFirstValue(ClaimTypes.Role)}'; {Request.Method} {Request.Path} needs a role with more rights.");
 
     private ApiRole? Find(byte[] candidate)
@@ -73,15 +73,5 @@ public sealed class ApiKeyAuthenticationHandler(
             }
         }
         return found;
-    }
-
-    private async Task WriteProblemAsync(int status, string title, string detail)
-    {
-        Response.StatusCode = status;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
     }
 }

@@ -100,10 +100,12 @@ function renderActivity() {
   }, rows.length ? null : 'No KPI days yet.');
 }
 
+const labelledGrid = { ...grid, bottom: 72 };
+
 function renderModels(models) {
   render('chart-models', {
-    tooltip, legend, grid,
-    xAxis: { type: 'category', data: models.map((m) => `${m.model}@${m.version}`), axisLabel: { interval: 0, rotate: 20 } },
+    tooltip, legend, grid: labelledGrid,
+    xAxis: { type: 'category', data: models.map((m) => `${m.model}@${m.version}`), axisLabel: { interval: 0, rotate: 30, width: 110, overflow: 'truncate' } },
     yAxis: [{ type: 'value', name: 'p99 ms' }, { type: 'value', name: 'error %', axisLabel: { formatter: '{value}%' } }],
     series: [
       { name: 'p99 latency (ms)', type: 'bar', data: models.map((m) => m.p99LatencyMs) },
@@ -114,8 +116,8 @@ function renderModels(models) {
 
 function renderCampaigns(campaigns) {
   render('chart-campaigns', {
-    tooltip, legend, grid,
-    xAxis: { type: 'category', data: campaigns.map((c) => c.id), axisLabel: { interval: 0, rotate: 20 } },
+    tooltip, legend, grid: labelledGrid,
+    xAxis: { type: 'category', data: campaigns.map((c) => c.id), axisLabel: { interval: 0, rotate: 30, width: 110, overflow: 'truncate' } },
     yAxis: [{ type: 'value', name: '$' }, { type: 'value', name: 'ROI' }],
     series: [
       { name: 'CAC', type: 'bar', data: campaigns.map((c) => c.cac) },
@@ -133,8 +135,8 @@ function renderFunnels(funnels) {
     render(id, {
       tooltip: { trigger: 'item', formatter: (p) => `${p.name}: ${fmtInt(p.value)} users` },
       series: [{
-        type: 'funnel', sort: 'none', left: '10%', width: '80%', minSize: '8%', gap: 2,
-        label: { position: 'inside', formatter: (p) => `${p.name}  ${fmtInt(p.value)}` },
+        type: 'funnel', sort: 'none', left: '4%', width: '56%', minSize: '6%', gap: 2,
+        label: { position: 'right', formatter: (p) => `${p.name}  ${fmtInt(p.value)}` },
         data: funnel.steps.map((s) => ({ name: s.step, value: s.users })),
       }],
     }, top ? null : 'Nobody has entered this funnel yet.');
@@ -148,10 +150,10 @@ function renderCohorts(cohorts) {
   const max = Math.max(1, ...data.map((d) => d[2]));
   render('chart-cohorts', {
     tooltip: { formatter: (p) => `${names[p.value[1]]}, month ${p.value[0]}: ${fmtMoney(p.value[2])} per user` },
-    grid: { left: 72, right: 24, top: 16, bottom: 64 },
-    xAxis: { type: 'category', name: 'months since signup', nameLocation: 'middle', nameGap: 28, data: [...Array(months).keys()] },
+    grid: { left: 72, right: 72, top: 16, bottom: 40 },
+    xAxis: { type: 'category', name: 'months since signup', nameLocation: 'middle', nameGap: 24, data: [...Array(months).keys()] },
     yAxis: { type: 'category', data: names },
-    visualMap: { min: 0, max, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120 },
+    visualMap: { min: 0, max, calculable: true, orient: 'vertical', right: 0, top: 'middle', itemHeight: 140, formatter: (v) => `$${money.format(v)}` },
     series: [{ type: 'heatmap', data, label: { show: names.length * months <= 60, formatter: (p) => money.format(p.value[2]) } }],
   }, cohorts.length ? null : 'No signup cohorts yet.');
 }
