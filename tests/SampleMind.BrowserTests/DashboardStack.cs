@@ -49,11 +49,19 @@ public sealed class DashboardStack : IAsyncLifetime
 
         var now = DateTimeOffset.UtcNow;
         await IngestAsync(SeededUsers.SelectMany((user, i) => EventBuilder.RealisticHistory(user, seed: 11 + i, now)), ct);
-        // Today: a signup and a payment, so the day's signups, revenue, ARPU and conversion are not zero.
+        // Today: a campaign's signup and payment, so the day's signups, revenue, ARPU and conversion are not zero
+        // and the campaign chart has a row.
         var today = new EventBuilder("browser-today");
-        await IngestAsync([today.Track("signup_started", now.AddSeconds(-30)), today.Track("payment_succeeded", now.AddSeconds(-20), new { amount = 19.99 })], ct);
+        await IngestAsync(
+        [
+            today.Identify(now.AddSeconds(-40), new { campaign = "browser_search" }),
+            today.Track("signup_started", now.AddSeconds(-30)),
+            today.Track("payment_succeeded", now.AddSeconds(-20), new { amount = 19.99 }),
+        ], ct);
         var row = await Eventually.GetAsync(() => KpiTodayAsync(ct), r => r["newSignups"]!.GetValue<int>() >= 1 && r["dailyRevenue"]!.GetValue<decimal>() >= 19.99m);
         Assert.True(row["newSignups"]!.GetValue<int>() >= 1, $"today's KPI row never showed the seeded signup: {row}\n{_cluster.DescribeAll()}");
+        var campaigns = await Eventually.GetAsync(() => GetAsync("/api/campaigns", ct), c => c.AsArray().Count > 0);
+        Assert.True(campaigns.AsArray().Count > 0, "the seeded campaign never appeared in /api/campaigns");
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
