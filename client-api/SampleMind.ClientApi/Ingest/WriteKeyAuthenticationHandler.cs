@@ -1,7 +1,5 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -20,29 +18,20 @@ public sealed class WriteKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<IngestOptions> options,
     IProblemDetailsService problems)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+    : KeyAuthenticationHandler<bool>(schemeOptions, loggerFactory, encoder, options.Value.WriteKeys.Select(k => (k, true)))
 {
     public const string SchemeName = "WriteKey";
 
     /// <summary>The authorization policy of the ingest endpoints.</summary>
     public const string PolicyName = "ingest";
 
-    private readonly byte[][] _keys = [.. options.Value.WriteKeys.Select(Encoding.UTF8.GetBytes)];
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override bool TryReadKey(string header, out byte[] key, out string failure)
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header))
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-        if (!TryGetWriteKey(header, out var key) || !IsKnown(key))
-        {
-            return Task.FromResult(AuthenticateResult.Fail("missing or unknown write key"));
-        }
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "write-key")], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        failure = "the Authorization header is not HTTP Basic with a write key";
+        return TryGetWriteKey(header, out key);
     }
+
+    protected override IEnumerable<Claim> ClaimsOf(bool grant) => [new Claim(ClaimTypes.Name, "write-key")];
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -73,17 +62,5 @@ public sealed class WriteKeyAuthenticationHandler(
         var colon = decoded.IndexOf((byte)':');
         key = (colon < 0 ? decoded : decoded[..colon]).ToArray();
         return key.Length > 0;
-    }
-
-    private bool IsKnown(byte[] key)
-    {
-        var known = false;
-        foreach (var candidate in _keys)
-        {
-            // Constant time per candidate so response timing does not reveal key prefixes.
-            known |= CryptographicOperations.FixedTimeEquals(candidate, key);
-        }
-
-        return known;
     }
 }

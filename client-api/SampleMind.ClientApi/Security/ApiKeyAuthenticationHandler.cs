@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -10,8 +9,8 @@ namespace SampleMind.ClientApi.Security;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c> against <see cref="ApiKeyOptions.ApiKeys"/>: a known key signs the request in
-/// with its role as a role claim. No header is "no result" (the endpoint's policy then challenges), another scheme or
-/// an unknown key fails. Challenge and forbid are answered as ProblemDetails (401 with <c>WWW-Authenticate: Bearer</c>, 403).
+/// with its role as a role claim. Challenge and forbid are answered as ProblemDetails (401 with
+/// <c>WWW-Authenticate: Bearer</c>, 403).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -19,33 +18,26 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<ApiKeyOptions> keys,
     IProblemDetailsService problems)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+    : KeyAuthenticationHandler<ApiRole>(schemeOptions, loggerFactory, encoder, keys.Value.ApiKeys.Select(k => (k.Key, k.Role)))
 {
     public const string SchemeName = "ApiKey";
 
-    private readonly (byte[] Key, ApiRole Role)[] _keys = [.. keys.Value.ApiKeys.Select(k => (Encoding.UTF8.GetBytes(k.Key), k.Role))];
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override bool TryReadKey(string header, out byte[] key, out string failure)
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header))
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
+        key = [];
+        failure = "the Authorization header is not 'Bearer <key>'";
         if (!AuthenticationHeaderValue.TryParse(header, out var value)
             || !string.Equals(value.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase)
             || string.IsNullOrWhiteSpace(value.Parameter))
         {
-            return Task.FromResult(AuthenticateResult.Fail("the Authorization header is not 'Bearer <key>'"));
+            return false;
         }
-        if (Find(Encoding.UTF8.GetBytes(value.Parameter)) is not { } role)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
-        }
-
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, $"api-key:{role}"), new Claim(ClaimTypes.Role, role.ToString())], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        key = Encoding.UTF8.GetBytes(value.Parameter);
+        return true;
     }
+
+    protected override IEnumerable<Claim> ClaimsOf(ApiRole role)
+        => [new Claim(ClaimTypes.Name, $"api-key:{role}"), new Claim(ClaimTypes.Role, role.ToString())];
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -60,18 +52,4 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
         => problems.WriteStatusAsync(Context, StatusCodes.Status403Forbidden, "The API key's role does not allow this",
             $"This key has the role '{Context.User.FindFirstValue(ClaimTypes.Role)}'; {Request.Method} {Request.Path} needs a role with more rights.");
-
-    private ApiRole? Find(byte[] candidate)
-    {
-        ApiRole? found = null;
-        foreach (var (key, role) in _keys)
-        {
-            // Compare against every key in constant time so the response time does not reveal key prefixes.
-            if (CryptographicOperations.FixedTimeEquals(key, candidate))
-            {
-                found = role;
-            }
-        }
-        return found;
-    }
 }
