@@ -12,6 +12,7 @@ var app = builder.Build();
 app.UseClientApi();
 app.MapIngestApi();
 app.MapUsersApi();
+app.MapRiskApi();
 app.MapKpisApi();
 app.MapModelsApi();
 app.MapCohortsApi();
