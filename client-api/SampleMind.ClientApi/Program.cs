@@ -14,6 +14,7 @@ app.MapIngestApi();
 app.MapUsersApi();
 app.MapRiskApi();
 app.MapKpisApi();
+app.MapSegmentsApi();
 app.MapModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();

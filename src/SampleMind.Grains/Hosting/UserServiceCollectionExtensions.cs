@@ -24,6 +24,7 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();
         services.AddSampleMindCohorts();
+        services.AddSampleMindSegments();
         services.AddSampleMindCampaigns();
         services.AddSampleMindFunnels();
         return services;
