@@ -23,6 +23,11 @@ internal static class CliApp
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, stop);
 
+        if (Console.IsOutputRedirected)
+        {
+            // A pipe or a file reads whole lines: do not wrap them at a made-up terminal width of 80.
+            Spectre.Console.AnsiConsole.Profile.Width = 4096;
+        }
         var app = new CommandApp();
         app.Configure(config =>
         {
