@@ -14,6 +14,7 @@ app.MapIngestApi();
 app.MapUsersApi();
 app.MapKpisApi();
 app.MapModelsApi();
+app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapFunnelsApi();
