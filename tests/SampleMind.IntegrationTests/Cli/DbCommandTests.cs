@@ -17,11 +17,11 @@ public sealed class DbCommandTests
         var second = await RunAsync(database.ConnectionString, "db", "migrate");
         var after = await RunAsync(database.ConnectionString, "db", "status");
 
-        Assert.Equal((1, "pending 5: V0001, V0002, V0003, V0004, V0010 — run ./samplemind db migrate"), (status.ExitCode, status.Stdout));
-        Assert.Equal((0, "applied 5: V0001, V0002, V0003, V0004, V0010"), (first.ExitCode, first.Stdout));
+        Assert.Equal((1, "pending 6: V0001, V0002, V0003, V0004, V0010, V0020 — run ./samplemind db migrate"), (status.ExitCode, status.Stdout));
+        Assert.Equal((0, "applied 6: V0001, V0002, V0003, V0004, V0010, V0020"), (first.ExitCode, first.Stdout));
         Assert.Equal((0, "up to date: nothing to apply"), (second.ExitCode, second.Stdout));
         Assert.Equal((0, "up to date"), (after.ExitCode, after.Stdout));
-        Assert.Equal(5L, await database.ScalarAsync<long>("select count(*) from schema_migrations"));
+        Assert.Equal(6L, await database.ScalarAsync<long>("select count(*) from schema_migrations"));
     }
 
     [Theory]
@@ -48,7 +48,7 @@ public sealed class DbCommandTests
         Assert.StartsWith(start, lines[0], StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string connection, params string[] args)
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string connection, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(BuiltHosts.CliDll);
