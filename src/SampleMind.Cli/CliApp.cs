@@ -23,6 +23,12 @@ internal static class CliApp
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, stop);
 
+        if (Console.IsOutputRedirected)
+        {
+            // Piped or captured output is read by programs: one result per line, never wrapped at 80 columns.
+            Spectre.Console.AnsiConsole.Profile.Width = 1000;
+        }
+
         var app = new CommandApp();
         app.Configure(config =>
         {
