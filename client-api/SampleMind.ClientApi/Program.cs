@@ -16,6 +16,7 @@ app.MapRiskApi();
 app.MapKpisApi();
 app.MapSegmentsApi();
 app.MapModelsApi();
+app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapFunnelsApi();

@@ -52,7 +52,7 @@ public sealed class DbCommandTests
         Assert.StartsWith(start, lines[0], StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string connection, params string[] args)
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string connection, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(BuiltHosts.CliDll);
