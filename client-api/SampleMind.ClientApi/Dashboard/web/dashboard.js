@@ -84,6 +84,7 @@ function render(id, option, emptyText) {
 window.addEventListener('resize', () => state.charts.forEach((c) => c.resize()));
 
 const grid = { left: 56, right: 56, top: 36, bottom: 32 };
+const legendGrid = { ...grid, top: 64 }; // five segment names wrap the legend onto two lines
 const legend = { top: 0 };
 const tooltip = { trigger: 'axis' };
 
@@ -175,7 +176,7 @@ async function refreshSegments() {
   const days = (await api(`/api/segments?${windowQuery()}`)) ?? [];
   const segments = ['power_users', 'regulars', 'explorers', 'dormant', 'unclassified'];
   render('chart-segments', {
-    tooltip, legend, grid,
+    tooltip, legend, grid: legendGrid,
     xAxis: { type: 'category', data: days.map((d) => d.date) },
     yAxis: { type: 'value', minInterval: 1 },
     series: segments.map((s) => ({ name: s, type: 'line', stack: 'users', areaStyle: {}, symbol: 'none', data: days.map((d) => d.counts?.[s] ?? 0) })),
@@ -202,7 +203,7 @@ async function refreshRisk() {
   const levels = ['HIGH', 'MEDIUM', 'LOW'];
   const segments = Object.keys(summary?.bySegment ?? {});
   render('chart-risk', {
-    tooltip, legend, grid,
+    tooltip, legend, grid: legendGrid,
     xAxis: { type: 'category', data: levels },
     yAxis: { type: 'value', minInterval: 1 },
     series: segments.map((s) => ({ name: s, type: 'bar', stack: 'users', data: levels.map((l) => summary.bySegment[s]?.[l] ?? 0) })),
