@@ -108,7 +108,10 @@ public static class ClientApiHostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
-        app.MapScalarApiReference();
+        // The reference page offers the bearer API key first (try requests with dev-read-key locally).
+        app.MapScalarApiReference(scalar => scalar
+            .WithTitle("SampleMind API")
+            .AddPreferredSecuritySchemes([ApiSecurityOpenApiTransformers.BearerScheme]));
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthJsonAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthJsonAsync });
         return app;
