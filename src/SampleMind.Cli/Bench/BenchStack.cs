@@ -45,7 +45,7 @@ internal sealed class BenchStack : IAsyncDisposable
     public static async Task<BenchStack> StartAsync(BenchPorts ports, string database, string baseConnectionString, Action<string> status, CancellationToken cancellationToken)
     {
         var root = FindRoot();
-        var builder = new NpgsqlConnectionStringBuilder(baseConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(baseConnectionString) { PersistSecurityInfo = true };
         if (string.Equals(database, builder.Database, StringComparison.Ordinal) || database is "samplemind" or "postgres")
         {
             throw new CliException($"the bench recreates its database; '{database}' is not one it may drop (use --database samplemind_bench)", 2);

@@ -228,7 +228,7 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
         {
             var api = new Uri(settings.Target.TrimEnd('/') + "/");
             var silo = settings.Silo is not null ? new Uri(settings.Silo.TrimEnd('/') + "/") : new UriBuilder(api) { Port = api.Port + 1 }.Uri;
-            return BenchStack.Attach(api, silo, connection, settings.ClusterId ?? "samplemind-local");
+            return BenchStack.Attach(api, silo, new Npgsql.NpgsqlConnectionStringBuilder(connection) { PersistSecurityInfo = true }.ConnectionString, settings.ClusterId ?? "samplemind-local");
         }
         var ports = new BenchPorts(settings.ApiPort, settings.ApiPort + 1, settings.SiloPort, settings.GatewayPort, settings.ClusterId ?? "samplemind-bench");
         return await BenchStack.StartAsync(ports, settings.Database, connection, status, cancellationToken);
