@@ -5,12 +5,12 @@ using SampleMind.Cli.Infrastructure;
 namespace SampleMind.Cli.Bench;
 
 /// <summary>
-/// Durable ingest over HTTP: the simulator's events in /v1/batch bodies of 100, <see cref="Concurrency"/> in flight,
-/// optionally capped at a rate. Continues the same simulator on every run, so no event is ever sent twice.
+/// Durable ingest over HTTP: the simulator's events in /v1/batch bodies of 100, <paramref name="concurrency"/> in
+/// flight, optionally capped at a rate. Continues the same simulator on every run, so no event is ever sent twice.
+/// Each batch waits for its slowest user (an activation reads PostgreSQL twice), so throughput needs many in flight.
 /// </summary>
-internal sealed class IngestLoad(Uri api, string writeKey, PopulationSimulator simulator)
+internal sealed class IngestLoad(Uri api, string writeKey, PopulationSimulator simulator, int concurrency)
 {
-    public const int Concurrency = 16;
     public const int BatchSize = 100;
 
     private readonly Lock _lock = new();
@@ -31,7 +31,7 @@ internal sealed class IngestLoad(Uri api, string writeKey, PopulationSimulator s
     /// </summary>
     public async Task<IngestFigures> RunAsync(double? rate, TimeSpan warmup, TimeSpan duration, Action<double, double>? progress, CancellationToken cancellationToken)
     {
-        await using var sender = new BatchSender(api, writeKey, Concurrency, BatchSize, rate, cancellationToken);
+        await using var sender = new BatchSender(api, writeKey, concurrency, BatchSize, rate, cancellationToken);
         var clock = Stopwatch.StartNew();
         var end = warmup + duration;
         var producer = Task.Run(async () =>

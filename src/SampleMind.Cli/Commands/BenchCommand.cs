@@ -65,6 +65,11 @@ public sealed class BenchSettings : CommandSettings
     [Description("Simulated users for the ingest phases (default 20,000 quick, 100,000 full)")]
     public int? Users { get; set; }
 
+    [CommandOption("--concurrency <C>")]
+    [Description("Ingest batches in flight at once")]
+    [DefaultValue(64)]
+    public int Concurrency { get; set; } = 64;
+
     [CommandOption("--risk-rate <RPS>")]
     [Description("Fixed request rate of the risk-query phases")]
     [DefaultValue(500)]
@@ -87,6 +92,10 @@ public sealed class BenchSettings : CommandSettings
         if (Users is < 100 or > 10_000_000)
         {
             return ValidationResult.Error("--users must be 100…10000000");
+        }
+        if (Concurrency is < 1 or > 256)
+        {
+            return ValidationResult.Error("--concurrency must be 1…256");
         }
         return RiskRate is < 1 or > 20_000 ? ValidationResult.Error("--risk-rate must be 1…20000") : ValidationResult.Success();
     }
@@ -128,9 +137,9 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
             grainPhase.Done($"{grainCalls:N0} calls/s");
 
             var simulator = new PopulationSimulator(new SimulationOptions { Users = plan.Users, Days = 60, Seed = 90 + startedAt.Second, Now = SimulationOptions.DefaultNow(TimeProvider.System) });
-            var load = new IngestLoad(stack.Api, settings.WriteKey, simulator);
-            var ingestPhase = progress.Start($"durable ingest ({plan.Users:N0} users, batches of {IngestLoad.BatchSize})", (plan.IngestWarmup + plan.Ingest).TotalSeconds);
-            var siloCpu = before.ProcessCpuSeconds;
+            var load = new IngestLoad(stack.Api, settings.WriteKey, simulator, settings.Concurrency);
+            var ingestPhase = progress.Start($"durable ingest ({plan.Users:N0} users, batches of {IngestLoad.BatchSize}, {settings.Concurrency} in flight)", (plan.IngestWarmup + plan.Ingest).TotalSeconds);
+            var siloCpu = (await ReadRuntimeAsync(siloHttp, cancellationToken, fullGc: false)).ProcessCpuSeconds;
             var apiCpu = stack.CpuSeconds("client-api");
             var clock = Stopwatch.StartNew();
             var ingest = await load.RunAsync(null, plan.IngestWarmup, plan.Ingest, (s, rate) => ingestPhase.Update(s, $"{rate:N0} events/s"), cancellationToken);
@@ -253,11 +262,11 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
         return response.IsSuccessStatusCode;
     }
 
-    private static async Task<SiloRuntimeReading> ReadRuntimeAsync(HttpClient silo, CancellationToken cancellationToken)
+    private static async Task<SiloRuntimeReading> ReadRuntimeAsync(HttpClient silo, CancellationToken cancellationToken, bool fullGc = true)
     {
         try
         {
-            return await silo.GetFromJsonAsync<SiloRuntimeReading>("diagnostics/runtime?gc=full", cancellationToken)
+            return await silo.GetFromJsonAsync<SiloRuntimeReading>(fullGc ? "diagnostics/runtime?gc=full" : "diagnostics/runtime", cancellationToken)
                 ?? throw new CliException($"{silo.BaseAddress}diagnostics/runtime answered null");
         }
         catch (HttpRequestException ex)
