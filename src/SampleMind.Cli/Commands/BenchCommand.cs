@@ -129,8 +129,6 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
         BenchResult? result = null;
         await BenchProgress.RunAsync(async progress =>
         {
-            var before = await ReadRuntimeAsync(siloHttp, cancellationToken);
-
             var grainPhase = progress.Start("empty grain calls", (plan.Warmup + plan.GrainCalls).TotalSeconds);
             var grainCalls = await GrainCallLimit.MeasureAsync(dataSource, stack.ClusterId, plan.Warmup, plan.GrainCalls,
                 (s, rate) => grainPhase.Update(s, $"{rate:N0} calls/s"), cancellationToken);
@@ -139,7 +137,8 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
             var simulator = new PopulationSimulator(new SimulationOptions { Users = plan.Users, Days = 60, Seed = 90 + startedAt.Second, Now = SimulationOptions.DefaultNow(TimeProvider.System) });
             var load = new IngestLoad(stack.Api, settings.WriteKey, simulator, settings.Concurrency);
             var ingestPhase = progress.Start($"durable ingest ({plan.Users:N0} users, batches of {IngestLoad.BatchSize}, {settings.Concurrency} in flight)", (plan.IngestWarmup + plan.Ingest).TotalSeconds);
-            var siloCpu = (await ReadRuntimeAsync(siloHttp, cancellationToken, fullGc: false)).ProcessCpuSeconds;
+            var before = await ReadRuntimeAsync(siloHttp, cancellationToken); // after the probe grains: only users count
+            var siloCpu = before.ProcessCpuSeconds;
             var apiCpu = stack.CpuSeconds("client-api");
             var clock = Stopwatch.StartNew();
             var ingest = await load.RunAsync(null, plan.IngestWarmup, plan.Ingest, (s, rate) => ingestPhase.Update(s, $"{rate:N0} events/s"), cancellationToken);
