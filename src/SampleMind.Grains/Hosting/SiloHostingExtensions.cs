@@ -106,6 +106,7 @@ public static class SiloHostingExtensions
             silo.UseInMemoryReminderService();
         }
 
+        silo.Services.AddSampleMindChurnModels();
         silo.Services.AddSampleMindUsers();
         silo.AddSampleMindEventHubsIngest(configuration);
         silo.AddDashboard();

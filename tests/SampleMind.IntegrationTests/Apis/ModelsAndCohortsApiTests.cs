@@ -125,6 +125,7 @@ public class FakeRollupCluster : DispatchProxy
         public Task<ModelVersionRow> GetAsync() => Task.FromResult(row);
         public Task<ModelVersionTotals> GetTotalsAsync() => throw new NotSupportedException();
         public Task ResetAsync(ModelVersionTotals totals) => throw new NotSupportedException();
+        public Task SetTrainingAsync(ModelTraining training) => throw new NotSupportedException();
     }
 
     private sealed class FakeCohort(CohortRow row) : ICohortGrain
