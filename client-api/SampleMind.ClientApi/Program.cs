@@ -17,6 +17,7 @@ app.MapModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapFunnelsApi();
+app.MapAlertsApi();
 app.MapDiagnosticsApi();
 
 app.Run();

@@ -24,6 +24,7 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindCohorts();
         services.AddSampleMindCampaigns();
         services.AddSampleMindFunnels();
+        services.AddSampleMindAlerts();
         return services;
     }
 }
