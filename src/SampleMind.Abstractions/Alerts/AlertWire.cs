@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace SampleMind.Alerts;
 
 /// <summary>Windowed alert signals from one silo's pre-aggregator: "signal|subject" → time bucket → count.</summary>
@@ -33,12 +31,13 @@ public interface IAlertMonitorGrain : IGrainWithStringKey
     /// <summary>Adds a silo's signals. <paramref name="sequence"/> increases per source; a repeated one is ignored.</summary>
     Task ApplySignalsAsync(AlertSignalDelta delta, string source, long sequence);
 
-    /// <summary>A campaign grain's CAC after it changed (null while there is no conversion).</summary>
-    [OneWay]
+    /// <summary>
+    /// A campaign grain's CAC after it changed (null while there is no conversion). Awaited by the caller, so a
+    /// grain's reports arrive in order (one-way messages may be reordered).
+    /// </summary>
     Task ObserveCampaignAsync(string campaign, decimal? cac);
 
-    /// <summary>A KPI day grain's DAU and users per feature after it applied a flush.</summary>
-    [OneWay]
+    /// <summary>A KPI day grain's DAU and users per feature after it applied a flush (awaited, in order).</summary>
     Task ObserveKpiDayAsync(DateOnly date, int dau, Dictionary<string, int> featureUsers);
 
     /// <summary>Judges every rule now (also done after each flush and on a timer).</summary>

@@ -48,6 +48,16 @@ public sealed class AlertLog(NpgsqlDataSource dataSource)
         return alert;
     }
 
+    /// <summary>A firing alert's latest value and message (no delivery: only transitions are sent).</summary>
+    public async Task<AlertView> UpdateAsync(long id, decimal value, string message, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"UPDATE alerts SET value = @value, message = @message WHERE id = @id RETURNING {Columns}");
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("value", value);
+        command.Parameters.AddWithValue("message", message);
+        return (await ReadAsync(command, cancellationToken))[0];
+    }
+
     /// <summary>Marks a firing alert resolved with the value that cleared it.</summary>
     public async Task<AlertView> ResolveAsync(long id, decimal value, string message, DateTimeOffset at, string? webhookUrl, CancellationToken cancellationToken = default)
     {

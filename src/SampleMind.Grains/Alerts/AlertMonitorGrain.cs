@@ -21,7 +21,7 @@ public sealed class AlertMonitorState
 /// The alert engine. Signals arrive from every silo's pre-aggregator about once a second (sequence-deduplicated and
 /// persisted, so windows survive a restart); campaign and KPI day grains report after each flush they apply. Every
 /// arrival and a timer judge the rules (<see cref="AlertEvaluator"/>); a condition that starts firing is logged and
-/// sent, a firing alert whose condition cleared is resolved and sent. The firing set lives in the alert log, read back
+/// sent, a firing alert follows the latest value, and one whose condition cleared is resolved and sent. The firing set lives in the alert log, read back
 /// on activation together with the campaigns' CAC and the launched features' KPI days.
 /// </summary>
 public sealed class AlertMonitorGrain(
@@ -106,6 +106,10 @@ public sealed class AlertMonitorGrain(
             var current = judged.GetValueOrDefault(key);
             if (current is { Firing: true })
             {
+                if (current.Value != alert.Value)
+                {
+                    _firing[key] = await log.UpdateAsync(alert.Id, current.Value, current.Message);
+                }
                 continue;
             }
             var resolved = await log.ResolveAsync(alert.Id, current?.Value ?? 0, current?.Message ?? $"{alert.Rule} for {alert.Subject}: no data any more", now, Rules.WebhookUrl);

@@ -62,3 +62,23 @@ public static class AlertSignalMapping
         return signals;
     }
 }
+
+public static class AlertMonitorReports
+{
+    /// <summary>
+    /// Sends an aggregate grain's figures to the alert monitor and waits (so they arrive in order). A failure does not
+    /// fail the aggregate's flush: the monitor logs its own failures and reads every campaign and launched feature's
+    /// KPI day again when it activates.
+    /// </summary>
+    public static async Task ReportToAlertsAsync(this IGrainFactory grains, Func<IAlertMonitorGrain, Task> report)
+    {
+        try
+        {
+            await report(grains.GetGrain<IAlertMonitorGrain>(IAlertMonitorGrain.Key));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // see above
+        }
+    }
+}

@@ -64,9 +64,9 @@ public sealed class CampaignGrain(
         await ReportAsync();
     }
 
-    /// <summary>Tells the alert monitor (one-way) the CAC after a change.</summary>
+    /// <summary>Tells the alert monitor the CAC after a change.</summary>
     private Task ReportAsync()
-        => GrainFactory.GetGrain<IAlertMonitorGrain>(IAlertMonitorGrain.Key).ObserveCampaignAsync(this.GetPrimaryKeyString(), View().Cac);
+        => GrainFactory.ReportToAlertsAsync(m => m.ObserveCampaignAsync(this.GetPrimaryKeyString(), View().Cac));
 
     private async Task RegisterAsync()
     {

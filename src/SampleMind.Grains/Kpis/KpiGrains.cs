@@ -44,9 +44,9 @@ public sealed class KpiDayGrain(
         await ReportAsync();
     }
 
-    /// <summary>Tells the alert monitor (one-way) what the feature-adoption rule reads.</summary>
+    /// <summary>Tells the alert monitor what the feature-adoption rule reads.</summary>
     private Task ReportAsync()
-        => GrainFactory.GetGrain<IAlertMonitorGrain>(IAlertMonitorGrain.Key).ObserveKpiDayAsync(Date, state.State.Totals.Dau, state.State.Totals.FeatureUsers);
+        => GrainFactory.ReportToAlertsAsync(m => m.ObserveKpiDayAsync(Date, state.State.Totals.Dau, state.State.Totals.FeatureUsers));
 }
 
 [GenerateSerializer, Alias("sm.kpi-week-state")]
