@@ -52,10 +52,10 @@ public static class KpisApi
     }
 
     /// <summary>The requested days: both bounds given, or the 30 days up to <c>to</c> (default today), or 30 days from <c>from</c>.</summary>
-    private static (DateOnly From, DateOnly To)? ParseRange(string? from, string? to, TimeProvider time)
+    internal static (DateOnly From, DateOnly To)? ParseRange(string? from, string? to, TimeProvider time)
         => Validate(from, to, time, out var range) is null ? range : null;
 
-    private static ValidationProblem RangeProblem(string? from, string? to, TimeProvider time)
+    internal static ValidationProblem RangeProblem(string? from, string? to, TimeProvider time)
         => TypedResults.ValidationProblem(Validate(from, to, time, out _)!, detail: "Invalid date range.");
 
     private static Dictionary<string, string[]>? Validate(string? from, string? to, TimeProvider time, out (DateOnly From, DateOnly To) range)

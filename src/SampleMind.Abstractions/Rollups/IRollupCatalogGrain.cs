@@ -9,6 +9,7 @@ public interface IRollupCatalogGrain : IGrainWithStringKey
 {
     public const string ModelVersions = "model-versions";
     public const string Cohorts = "cohorts";
+    public const string Segments = "segments";
 
     /// <summary>Adds a key (idempotent).</summary>
     Task AddAsync(string key);

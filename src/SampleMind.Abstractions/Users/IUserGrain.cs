@@ -18,4 +18,8 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>The fast path for product APIs: segment, churn risk, reasons, actions and LTV.</summary>
     [AlwaysInterleave]
     Task<RiskView?> GetRiskAsync();
+
+    /// <summary>Scores the user as of now and writes the result to the user index (the index refresher calls this for
+    /// users without new events, whose risk still moves as time passes).</summary>
+    Task RefreshIndexAsync();
 }

@@ -53,6 +53,16 @@ public sealed class UserModel
     /// <summary>The last day the timeline was evaluated for, and the segment it had then.</summary>
     public int? TimelineThrough { get; set; }
 
+    /// <summary>
+    /// The user's end-of-day segment from the first day on, as its change points: the segment at the end of each UTC
+    /// day given the events applied so far, up to the day after which nothing changes any more without new events
+    /// (<see cref="SegmentPaths"/>). The daily segment distribution adds up these paths.
+    /// </summary>
+    public List<SegmentStep> SegmentPath { get; set; } = [];
+
+    /// <summary>The first day of <see cref="SegmentPath"/> to re-evaluate; null when the path is current.</summary>
+    public int? PathDirtyFrom { get; set; }
+
     [JsonIgnore]
     public int NewestDay => Days.Count == 0 ? int.MinValue : Days.Keys.Max();
 
@@ -65,6 +75,7 @@ public sealed class UserModel
         EventsApplied++;
         var at = e.Timestamp;
         var day = DateOnly.FromDateTime(at.UtcDateTime).DayNumber;
+        var signupBefore = SignupAt;
 
         FirstSeenAt = Min(FirstSeenAt, at);
         LastActiveAt = Max(LastActiveAt, at);
@@ -94,6 +105,24 @@ public sealed class UserModel
                 ApplyTrack(e, bucket);
                 break;
         }
+        if (SignupAt != signupBefore)
+        {
+            MarkDirty(DayOf(FirstSeenAt!.Value)); // the account age of every day moved
+        }
+    }
+
+    /// <summary>Brings <see cref="SegmentPath"/> up to date with the applied events.</summary>
+    public void UpdateSegmentPath()
+    {
+        if (FirstSeenAt is not { } first || (PathDirtyFrom is null && SegmentPath.Count > 0))
+        {
+            return;
+        }
+        var start = DayOf(first);
+        var from = Math.Max(PathDirtyFrom ?? start, start);
+        SegmentPath.RemoveAll(step => step.Day >= from);
+        SegmentPaths.Extend(this, SegmentPath, from);
+        PathDirtyFrom = null;
     }
 
     private void ApplyProfile(EventFacts e)
@@ -417,7 +446,11 @@ public sealed class UserModel
         return null;
     }
 
-    private void MarkDirty(int day) => TimelineDirtyFrom = TimelineDirtyFrom is { } d ? Math.Min(d, day) : day;
+    private void MarkDirty(int day)
+    {
+        TimelineDirtyFrom = TimelineDirtyFrom is { } d ? Math.Min(d, day) : day;
+        PathDirtyFrom = PathDirtyFrom is { } p ? Math.Min(p, day) : day;
+    }
 
     private void SetPlan(string plan, EventFacts e)
     {

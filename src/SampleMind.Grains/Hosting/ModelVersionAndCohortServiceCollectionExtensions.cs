@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using SampleMind.Cohorts;
 using SampleMind.ModelVersions;
 using SampleMind.Rollups;
+using SampleMind.Segments;
 using SampleMind.Users;
 
 namespace SampleMind.Hosting;
@@ -28,6 +29,17 @@ public static class ModelVersionAndCohortServiceCollectionExtensions
         services.TryAddSingleton<ICohortDeltaSink>(sp => sp.GetRequiredService<CohortPreAggregator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, CohortPreAggregator>(sp => sp.GetRequiredService<CohortPreAggregator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, CohortUserRollup>());
+        return services;
+    }
+
+    /// <summary>The daily segment distribution rollup: its user-grain hook and its per-silo pre-aggregator.</summary>
+    public static IServiceCollection AddSampleMindSegments(this IServiceCollection services)
+    {
+        services.AddSampleMindRollups();
+        services.TryAddSingleton<SegmentPreAggregator>();
+        services.TryAddSingleton<ISegmentDeltaSink>(sp => sp.GetRequiredService<SegmentPreAggregator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, SegmentPreAggregator>(sp => sp.GetRequiredService<SegmentPreAggregator>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, SegmentUserRollup>());
         return services;
     }
 }

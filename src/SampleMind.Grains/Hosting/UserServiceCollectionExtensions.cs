@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SampleMind.Churn;
 using SampleMind.Ingest;
+using SampleMind.Rollups;
 using SampleMind.Users;
 
 namespace SampleMind.Hosting;
@@ -19,12 +20,27 @@ public static class UserServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
         services.TryAddSingleton<IChurnScorer, RuleChurnScorer>();
+        services.AddSampleMindUserIndex();
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();
         services.AddSampleMindCohorts();
+        services.AddSampleMindSegments();
         services.AddSampleMindCampaigns();
         services.AddSampleMindFunnels();
         services.AddSampleMindAlerts();
+        return services;
+    }
+
+    /// <summary>The user index: its per-silo writer (flushed with the rollups), its refresher and its read grain.</summary>
+    public static IServiceCollection AddSampleMindUserIndex(this IServiceCollection services)
+    {
+        services.AddOptions<UserIndexOptions>().BindConfiguration("UserIndex").ValidateDataAnnotations().ValidateOnStart();
+        services.AddSampleMindRollups();
+        services.TryAddSingleton<PostgresUserIndex>();
+        services.TryAddSingleton<IUserIndexSink>(sp => sp.GetRequiredService<PostgresUserIndex>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, PostgresUserIndex>(sp => sp.GetRequiredService<PostgresUserIndex>()));
+        services.TryAddSingleton<UserIndexRefresher>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, UserIndexRefresher>(sp => sp.GetRequiredService<UserIndexRefresher>()));
         return services;
     }
 }

@@ -16,6 +16,7 @@ public sealed class UserGrain(
     IUserEventLog eventLog,
     IEnumerable<IUserRollup> rollups,
     IChurnScorer churnScorer,
+    IUserIndexSink index,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -133,6 +134,7 @@ public sealed class UserGrain(
                 logger.LogDebug("{UserId} moved from {From} to {To}", UserId, _segment, segment);
             }
             _segment = segment;
+            PostIndexRow();
             _sinceSnapshot += applied;
             if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
             {
@@ -161,6 +163,24 @@ public sealed class UserGrain(
             return Task.FromResult<RiskView?>(null);
         }
         return Task.FromResult<RiskView?>(UserViews.ToRisk(_model, churnScorer, timeProvider.GetUtcNow()));
+    }
+
+    public Task RefreshIndexAsync()
+    {
+        if (_model.EventsApplied > 0)
+        {
+            PostIndexRow();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Scores the user as of now and posts the row to the silo's user-index writer.</summary>
+    private void PostIndexRow()
+    {
+        var now = timeProvider.GetUtcNow();
+        var risk = churnScorer.Assess(_model, _model.ChurnFeaturesAt(now));
+        index.Post(new UserIndexRow(UserId, _model.SegmentAt(now), risk.Score, risk.Level, risk.Ltv, _model.LifetimeRevenue,
+            risk.ModelVersion, _model.LastActiveAt, now));
     }
 
     private Task SnapshotIfDueAsync(CancellationToken cancellationToken)

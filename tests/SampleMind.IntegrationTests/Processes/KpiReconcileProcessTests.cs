@@ -77,9 +77,21 @@ public sealed class KpiReconcileProcessTests
         await WaitUntilAsync(async () => (after = await TodayAsync(http, today, ct))!["dau"]!.GetValue<int>() == before!["dau"]!.GetValue<int>() + 1, ct);
         Assert.Equal(before!["totalAnalyses"]!.GetValue<int>() + 1, after!["totalAnalyses"]!.GetValue<int>());
 
-        foreach (var (query, field) in new[] { ("from=2026-13-01&to=2026-12-01", "from"), ("from=2026-11-02&to=2026-11-01", "from"), ("from=2020-01-01&to=2026-01-01", "to"), ("to=yesterday", "to") })
+        // The same event reaches the segment distribution (an explorer-to-be: 1 analysis, free plan) and the user index.
+        await WaitUntilAsync(async () =>
         {
-            using var response = await http.GetAsync($"/api/kpis?{query}", ct);
+            var segments = JsonNode.Parse(await http.GetStringAsync($"/api/segments?from={today}&to={today}", ct))![0]!;
+            var risk = JsonNode.Parse(await http.GetStringAsync("/api/risk?segment=explorers&limit=1000", ct))!;
+            return segments["counts"]!["explorers"]!.GetValue<int>() == 1
+                && risk["items"]!.AsArray().Select(i => i!["userId"]!.GetValue<string>()).SequenceEqual(["fresh-user"]);
+        }, ct);
+
+        var badQueries = new[] { ("from=2026-13-01&to=2026-12-01", "from"), ("from=2026-11-02&to=2026-11-01", "from"), ("from=2020-01-01&to=2026-01-01", "to"), ("to=yesterday", "to") }
+            .SelectMany(q => new[] { ($"/api/kpis?{q.Item1}", q.Item2), ($"/api/segments?{q.Item1}", q.Item2) })
+            .Concat([("/api/risk?level=EXTREME", "level"), ("/api/risk?segment=whales", "segment"), ("/api/risk?limit=0", "limit"), ("/api/risk?minLtv=-5", "minLtv")]);
+        foreach (var (query, field) in badQueries)
+        {
+            using var response = await http.GetAsync(query, ct);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
