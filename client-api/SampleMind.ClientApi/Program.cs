@@ -20,6 +20,7 @@ app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapFunnelsApi();
 app.MapAlertsApi();
+app.MapRetentionCampaignsApi();
 app.MapDiagnosticsApi();
 
 app.Run();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SampleMind.Alerts;
 using SampleMind.Outbox;
+using SampleMind.Retention;
 using SampleMind.Rollups;
 using SampleMind.Users;
 
@@ -33,6 +34,15 @@ public static class GrowthServiceCollectionExtensions
         services.TryAddSingleton<AlertSignalPreAggregator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, AlertSignalPreAggregator>(sp => sp.GetRequiredService<AlertSignalPreAggregator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, AlertSignalUserRollup>());
+        return services;
+    }
+
+    /// <summary>Retention campaigns: their store (targets come from the user index, actions go through the outbox).</summary>
+    public static IServiceCollection AddSampleMindRetention(this IServiceCollection services)
+    {
+        services.AddSampleMindOutbox();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RetentionStore>();
         return services;
     }
 }

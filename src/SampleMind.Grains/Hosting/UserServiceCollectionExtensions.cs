@@ -28,6 +28,7 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindCampaigns();
         services.AddSampleMindFunnels();
         services.AddSampleMindAlerts();
+        services.AddSampleMindRetention();
         return services;
     }
 
