@@ -10,7 +10,7 @@ namespace SampleMind.GrainTests.Alerts;
 /// transitions are in the alert log and reach the webhook (which fails each first attempt) once per idempotency key.
 /// </summary>
 [Collection(AlertClusterCollection.Name)]
-public sealed class AlertRuleTests(AlertClusterFixture fixture)
+public sealed class AlertRuleTests(GrowthClusterFixture fixture)
 {
     private readonly Dictionary<string, EventBuilder> _builders = [];
 
@@ -94,20 +94,20 @@ public sealed class AlertRuleTests(AlertClusterFixture fixture)
     [Fact]
     public async Task FeatureAdoption_FiresBelowTenPercentAWeekAfterLaunch_AndResolves_WhenMoreUsersAdoptIt()
     {
-        var day = new DateTimeOffset(AlertClusterFixture.Launch.AddDays(7).ToDateTime(new TimeOnly(10, 0)), TimeSpan.Zero);
+        var day = new DateTimeOffset(GrowthClusterFixture.Launch.AddDays(7).ToDateTime(new TimeOnly(10, 0)), TimeSpan.Zero);
         // 20 active users that day, one uses the feature: 0.05 < 0.1.
         await IngestAsync("fa", 20, (events, i) => i == 0
-            ? [events.Track("login", day), events.Track("feature_used", day.AddMinutes(5), new { feature = AlertClusterFixture.LaunchedFeature })]
+            ? [events.Track("login", day), events.Track("feature_used", day.AddMinutes(5), new { feature = GrowthClusterFixture.LaunchedFeature })]
             : [events.Track("login", day)]);
 
         // It may fire on a partial flush (fewer users applied); a firing alert follows the latest value.
-        var fired = await WaitForAsync(AlertRuleNames.FeatureAdoption, AlertClusterFixture.LaunchedFeature, "firing", 0.05m);
+        var fired = await WaitForAsync(AlertRuleNames.FeatureAdoption, GrowthClusterFixture.LaunchedFeature, "firing", 0.05m);
         Assert.Equal((AlertSeverities.Info, 0.05m, 0.1m), (fired.Severity, fired.Value, fired.Threshold));
 
         // Two more of the same users adopt it that day: 3 of 20.
-        await IngestAsync("fa", 3, (events, i) => i == 0 ? [] : [events.Track("feature_used", day.AddMinutes(10), new { feature = AlertClusterFixture.LaunchedFeature })]);
+        await IngestAsync("fa", 3, (events, i) => i == 0 ? [] : [events.Track("feature_used", day.AddMinutes(10), new { feature = GrowthClusterFixture.LaunchedFeature })]);
 
-        var resolved = await WaitForAsync(AlertRuleNames.FeatureAdoption, AlertClusterFixture.LaunchedFeature, "resolved");
+        var resolved = await WaitForAsync(AlertRuleNames.FeatureAdoption, GrowthClusterFixture.LaunchedFeature, "resolved");
         Assert.Equal((fired.Id, 0.15m), (resolved.Id, resolved.Value));
         await AssertDeliveredOnceAsync(resolved);
     }

@@ -6,13 +6,13 @@ using SampleMind.Alerts;
 using SampleMind.Hosting;
 using SampleMind.Outbox;
 
-namespace SampleMind.GrainTests.Alerts;
+namespace SampleMind.GrainTests;
 
 /// <summary>
-/// A cluster of its own for the alert tests: real PostgreSQL (alert log, outbox), a fake clock the tests move, the
+/// A cluster of its own for the alert and retention tests: real PostgreSQL (alert log, outbox), a fake clock the tests move, the
 /// seed's rules with a launched feature and a lower daily-churn minimum, and a real local webhook receiver.
 /// </summary>
-public sealed class AlertClusterFixture : IAsyncLifetime
+public sealed class GrowthClusterFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 6, 30, 12, 0, 0, TimeSpan.Zero);
 
@@ -68,7 +68,13 @@ public sealed class AlertClusterFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class AlertClusterCollection : ICollectionFixture<AlertClusterFixture>
+public sealed class AlertClusterCollection : ICollectionFixture<GrowthClusterFixture>
 {
     public const string Name = "alert-cluster";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RetentionClusterCollection : ICollectionFixture<GrowthClusterFixture>
+{
+    public const string Name = "retention-cluster";
 }
