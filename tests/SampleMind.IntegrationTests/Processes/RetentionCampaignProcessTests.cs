@@ -183,14 +183,16 @@ public sealed class RetentionCampaignProcessTests(RetentionStack stack) : IClass
     [InlineData("not-json", """{"target": """, "body")]
     public async Task BadCampaign_Is400ProblemDetails_AndRecordsAndSendsNothing(string name, string body, string field)
     {
-        var before = (await Counts(), stack.Receiver.Calls.Count);
+        var before = await Counts();
+        var known = (await stack.Cluster.Database.RowsAsync("SELECT id FROM retention_campaigns")).ToList();
 
         var (status, problem) = await stack.PostCampaignAsync(body.Replace("URL", stack.Receiver.Url, StringComparison.Ordinal), $"bad-{name}");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
-        // Nothing in the outbox means nothing can be sent.
-        Assert.Equal(before, (await Counts(), stack.Receiver.Calls.Count));
+        // Nothing new in the outbox means nothing can be sent; the receiver has heard only of earlier campaigns.
+        Assert.Equal(before, await Counts());
+        Assert.All(stack.Receiver.Calls, c => Assert.Contains(known, id => c.IdempotencyKey!.StartsWith(id + ":", StringComparison.Ordinal)));
     }
 
     [Fact]
