@@ -17,8 +17,8 @@ public sealed class DbCommandTests
         var second = await RunAsync(database.ConnectionString, "db", "migrate");
         var after = await RunAsync(database.ConnectionString, "db", "status");
 
-        Assert.Equal((1, "pending 5: V0001, V0002, V0003, V0004, V0010 — run ./samplemind db migrate"), (status.ExitCode, status.Stdout));
-        Assert.Equal((0, "applied 5: V0001, V0002, V0003, V0004, V0010"), (first.ExitCode, first.Stdout));
+        Assert.Equal((1, "pending 9: V0001, V0002, V0003, V0004, V0010, V0011, V0030, V0031, V0032 — run ./samplemind db migrate"), (status.ExitCode, status.Stdout));
+        Assert.Equal((0, "applied 9: V0001, V0002, V0003, V0004, V0010, V0011, V0030, V0031, V0032"), (first.ExitCode, first.Stdout));
         Assert.Equal((0, "up to date: nothing to apply"), (second.ExitCode, second.Stdout));
         Assert.Equal((0, "up to date"), (after.ExitCode, after.Stdout));
         Assert.Equal(5L, await database.ScalarAsync<long>("select count(*) from schema_migrations"));
