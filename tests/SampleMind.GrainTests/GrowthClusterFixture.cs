@@ -51,6 +51,7 @@ public sealed class GrowthClusterFixture : IAsyncLifetime
             });
             silo.Services.Configure<OutboxOptions>(o =>
             {
+                o.AllowedHosts = ["127.0.0.1"];
                 o.PollInterval = TimeSpan.FromMilliseconds(200);
                 o.InitialBackoff = TimeSpan.FromMilliseconds(200);
             });

@@ -7,8 +7,11 @@ public sealed class OutboxOptions
 {
     public const string SectionName = "Outbox";
 
-    /// <summary>Hosts a webhook URL may name (exact, case-insensitive). The local stack allows 127.0.0.1 and localhost.</summary>
-    public string[] AllowedHosts { get; set; } = ["127.0.0.1", "localhost"];
+    /// <summary>
+    /// Hosts a webhook URL may name (exact, case-insensitive). None by default; the silo's appsettings.json (the local
+    /// stack) allows 127.0.0.1 and localhost.
+    /// </summary>
+    public string[] AllowedHosts { get; set; } = [];
 
     /// <summary>How often each silo looks for due deliveries (it also wakes when this silo enqueues).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
