@@ -27,19 +27,35 @@ public sealed class AlertSignalUserRollup(AlertSignalPreAggregator sink) : IUser
     }
 }
 
-/// <summary>The per-silo alert-signal pre-aggregator: one call per flush to the alert monitor, about once a second.</summary>
+/// <summary>
+/// The per-silo alert-signal pre-aggregator: one call per flush to the alert monitor, about once a second. Its first
+/// flush also wakes the monitor, so that its timer resolves what cleared while the cluster was down even without traffic.
+/// </summary>
 public sealed class AlertSignalPreAggregator : IRollupFlushTarget
 {
     private readonly PreAggregator<int, AlertSignals> _signals;
+    private readonly IGrainFactory _grains;
+    private bool _monitorAwake;
 
     public AlertSignalPreAggregator(IGrainFactory grains, ILogger<AlertSignalPreAggregator> logger)
-        => _signals = new("alert-signals", () => new AlertSignals(), (into, delta) => into.Add(delta), s => s.IsEmpty,
+    {
+        _grains = grains;
+        _signals = new("alert-signals", () => new AlertSignals(), (into, delta) => into.Add(delta), s => s.IsEmpty,
             (_, delta, source, sequence) => grains.GetGrain<IAlertMonitorGrain>(IAlertMonitorGrain.Key).ApplySignalsAsync(delta.ToWire(), source, sequence),
             logger);
+    }
 
     public void Add(AlertSignals signals) => _signals.Add(0, signals);
 
-    public Task FlushAsync(CancellationToken cancellationToken) => _signals.FlushAsync(cancellationToken);
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!_monitorAwake)
+        {
+            await _grains.ReportToAlertsAsync(m => m.EvaluateAsync());
+            _monitorAwake = true;
+        }
+        await _signals.FlushAsync(cancellationToken);
+    }
 
     public bool IsIdle => _signals.IsIdle;
 }
