@@ -24,6 +24,8 @@ app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapFunnelsApi();
+app.MapAlertsApi();
+app.MapRetentionCampaignsApi();
 app.MapDiagnosticsApi();
 
 app.Run();

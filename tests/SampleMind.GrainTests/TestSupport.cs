@@ -28,6 +28,6 @@ internal static class TestSupport
                 await Task.Delay(250);
             }
         }
-        Assert.Null(problem);
+        Assert.True(problem is null, problem);
     }
 }

@@ -28,7 +28,9 @@ public sealed record UserTruth(
     int PaymentFailures,
     decimal Revenue,
     long Events,
-    DateTimeOffset? LastEventAt);
+    DateTimeOffset? LastEventAt,
+    bool Treated,
+    bool SavedByTreatment);
 
 /// <summary>Per campaign: acquired users, paying users and the spend that reproduces the seed's CAC.</summary>
 public sealed record CampaignTruth(string Channel, string Campaign, int Users, int PayingUsers, decimal Spend);
@@ -63,7 +65,8 @@ public sealed record GroundTruth(
             u.SignupDay >= 0, u.PlanAtStart, u.Plan, u.TrialDay >= 0 && u.TrialDay < simulator.NextDay,
             u.TrialDay >= 0 && u.TrialDay + SimulationCatalog.TrialDays < simulator.NextDay ? u.TrialConverts : null,
             u.Churned, u.ChurnedAtMs is { } c ? At(c) : null, u.Churned ? u.ChurnReason : null,
-            u.SupportTickets, u.PaymentFailures, u.Revenue, u.EventCount, u.LastEventMs is { } l ? At(l) : null)).ToList();
+            u.SupportTickets, u.PaymentFailures, u.Revenue, u.EventCount, u.LastEventMs is { } l ? At(l) : null,
+            u.Treated, u.SavedByTreatment)).ToList();
 
         // Spend is not simulated day by day; it is set so that spend / paying users equals the seed's CAC per channel.
         var campaigns = SimulationCatalog.Channels

@@ -41,6 +41,11 @@ public sealed class PopulationSimulator
 
     public DateTimeOffset WindowStart => DateTimeOffset.FromUnixTimeMilliseconds(_windowStartMs);
 
+    /// <summary>The window day on which the treatment takes effect (the UTC day holding its instant); null without one.</summary>
+    public int? TreatmentDay => Options.Treatment is { } t
+        ? (int)Math.Floor((t.At.ToUnixTimeMilliseconds() - _windowStartMs) / (double)MsPerDay)
+        : null;
+
     /// <summary>User ids carry the seed so that populations with different seeds never collide.</summary>
     public static string UserIdOf(long seed, int index) => $"u{seed}-{index:D6}";
 
@@ -60,8 +65,13 @@ public sealed class PopulationSimulator
             var rollout = SimulationCatalog.RolloutStart
                 + (SimulationCatalog.RolloutEnd - SimulationCatalog.RolloutStart) * Math.Min(1.0, day / (double)Math.Max(1, Options.Days - 1));
             _day.Clear();
+            var treatment = Options.Treatment is { } t && day == TreatmentDay ? t : null;
             foreach (var user in _users)
             {
+                if (treatment is not null && treatment.Users.Contains(user.UserId))
+                {
+                    user.Treat(day, treatment, Options.Seed);
+                }
                 user.GenerateDay(day, dayStartMs, rollout, _day);
             }
 

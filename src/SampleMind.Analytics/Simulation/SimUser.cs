@@ -219,6 +219,27 @@ internal sealed class SimUser
     /// <summary>A lazily emitted identify is pending: pre-window users announce their traits with their first event.</summary>
     public bool NeedsIdentify => !_identified;
 
+    /// <summary>Whether a simulated retention action reached this user.</summary>
+    public bool Treated { get; private set; }
+
+    /// <summary>Whether the action cancelled a planned churn (the ground truth of its effect on this user).</summary>
+    public bool SavedByTreatment { get; private set; }
+
+    /// <summary>Applies a retention action at the start of <paramref name="day"/> (see <see cref="SimulationTreatment"/>).</summary>
+    public void Treat(int day, SimulationTreatment treatment, long seed)
+    {
+        Treated = true;
+        if (Churned || ChurnDay is not { } churn || churn < day || churn > day + treatment.HorizonDays)
+        {
+            return;
+        }
+        if (SimRandom.ForUser(seed, Index, stream: 0x7EA7).NextDouble() < treatment.Effect)
+        {
+            ChurnDay = null;
+            SavedByTreatment = true;
+        }
+    }
+
     private bool IsPaid => Plan is Starter or Pro or Studio;
 
     private string PickPaidPlan(double starter, double pro)

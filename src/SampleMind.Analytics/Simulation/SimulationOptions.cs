@@ -17,6 +17,9 @@ public sealed record SimulationOptions
 
     public int StartUserIndex { get; init; }
 
+    /// <summary>A retention action applied to some users (the ground truth of an uplift measurement); none by default.</summary>
+    public SimulationTreatment? Treatment { get; init; }
+
     public static DateTimeOffset DefaultNow(TimeProvider time) => new(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
 
     internal void Validate()
@@ -30,5 +33,19 @@ public sealed record SimulationOptions
         {
             throw new ArgumentException("now must be a whole UTC day (00:00:00Z)");
         }
+
+        if (Treatment is { } t && (t.Effect is < 0 or > 1 || double.IsNaN(t.Effect) || t.HorizonDays < 0))
+        {
+            throw new ArgumentException("the treatment effect is 0…1 and its horizon not negative");
+        }
     }
 }
+
+/// <summary>
+/// A retention action taken at <see cref="At"/> on <see cref="Users"/>: each treated user whose churn is planned within
+/// <see cref="HorizonDays"/> days of the action keeps using the product instead, with probability <see cref="Effect"/>
+/// (drawn from a stream of its own, so nothing else about the population changes). The action takes effect from the
+/// start of the UTC day holding <see cref="At"/>; users who are not treated, and every day before, are unchanged —
+/// the same bytes as without a treatment. Effect 0 is an action that does not work.
+/// </summary>
+public sealed record SimulationTreatment(IReadOnlySet<string> Users, DateTimeOffset At, double Effect, int HorizonDays = 30);

@@ -42,6 +42,24 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("Where to write the ground truth (default with --out: FILE.truth.json; with --target: none)")]
     public string? Truth { get; set; }
 
+    [CommandOption("--treatment <FILE>")]
+    [Description("Users a retention action reached: one user id per line, or the JSON of GET /api/retention-campaigns/{id}/users?arm=treatment")]
+    public string? Treatment { get; set; }
+
+    [CommandOption("--treatment-at <TIME>")]
+    [Description("When the action took effect (the campaign's startAt), e.g. 2026-06-01 or 2026-06-01T00:00:00Z")]
+    public string? TreatmentAt { get; set; }
+
+    [CommandOption("--treatment-effect <P>")]
+    [Description("Ground truth of the action: the chance (0…1) that it cancels a treated user's churn planned within the horizon")]
+    [DefaultValue(0.5)]
+    public double TreatmentEffect { get; set; } = 0.5;
+
+    [CommandOption("--treatment-horizon <DAYS>")]
+    [Description("Days after the action in which a planned churn can be cancelled")]
+    [DefaultValue(30)]
+    public int TreatmentHorizon { get; set; } = 30;
+
     [CommandOption("--live")]
     [Description("After the history, keep producing events at the current time until Ctrl+C")]
     public bool Live { get; set; }
@@ -63,7 +81,59 @@ public sealed class SimulateSettings : IngestTargetSettings
             return ValidationResult.Error($"--now must be a UTC date like 2026-06-01, got '{Now}'");
         }
 
+        if ((Treatment is null) != (TreatmentAt is null))
+        {
+            return ValidationResult.Error("--treatment FILE and --treatment-at TIME go together");
+        }
+
+        if (TreatmentAt is not null && !DateTimeOffset.TryParse(TreatmentAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+        {
+            return ValidationResult.Error($"--treatment-at must be a UTC date or time like 2026-06-01T00:00:00Z, got '{TreatmentAt}'");
+        }
+
+        if (TreatmentEffect is < 0 or > 1 || double.IsNaN(TreatmentEffect) || TreatmentHorizon < 0)
+        {
+            return ValidationResult.Error("--treatment-effect must be 0…1 and --treatment-horizon not negative");
+        }
+
         return base.Validate();
+    }
+
+    /// <summary>The treatment from --treatment FILE, or null; a file that cannot be read is a <see cref="CliException"/>.</summary>
+    internal SimulationTreatment? ReadTreatment()
+    {
+        if (Treatment is null || TreatmentAt is null)
+        {
+            return null;
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(Treatment);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read --treatment {Treatment}: {ex.Message}");
+        }
+        HashSet<string> users;
+        if (text.TrimStart().StartsWith('['))
+        {
+            try
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(text);
+                users = [.. json.RootElement.EnumerateArray().Select(u => u.ValueKind == System.Text.Json.JsonValueKind.String ? u.GetString()! : u.GetProperty("userId").GetString()!)];
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
+            {
+                throw new CliException($"--treatment {Treatment} is not a JSON array of user ids or of {{\"userId\": …}}: {ex.Message}");
+            }
+        }
+        else
+        {
+            users = [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+        var at = DateTimeOffset.Parse(TreatmentAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        return new SimulationTreatment(users, at, TreatmentEffect, TreatmentHorizon);
     }
 
     internal DateTimeOffset ResolveNow() =>
@@ -92,6 +162,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             Seed = settings.Seed,
             Now = settings.ResolveNow(),
             StartUserIndex = settings.StartUser,
+            Treatment = settings.ReadTreatment(),
         };
         var truthPath = settings.Truth ?? (settings.Out is null ? null : settings.Out + ".truth.json");
         var simulator = new PopulationSimulator(options);

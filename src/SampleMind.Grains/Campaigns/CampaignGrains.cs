@@ -1,5 +1,6 @@
-using SampleMind.Rollups;
+using SampleMind.Alerts;
 using SampleMind.Analytics.Campaigns;
+using SampleMind.Rollups;
 
 namespace SampleMind.Campaigns;
 
@@ -31,6 +32,7 @@ public sealed class CampaignGrain(
         state.State.Totals = totals.ToWire();
         await RegisterAsync();
         await this.WriteOrDeactivateAsync(state);
+        await ReportAsync();
     }
 
     public async Task<CampaignView> AddSpendAsync(decimal amount, DateOnly? date, string? idempotencyKey)
@@ -41,6 +43,7 @@ public sealed class CampaignGrain(
             state.State.Spend.Add(new CampaignSpend(amount, date, idempotencyKey, time.GetUtcNow()));
             await RegisterAsync();
             await this.WriteOrDeactivateAsync(state);
+            await ReportAsync();
         }
         return View();
     }
@@ -58,7 +61,12 @@ public sealed class CampaignGrain(
             await RegisterAsync();
         }
         await this.WriteOrDeactivateAsync(state);
+        await ReportAsync();
     }
+
+    /// <summary>Tells the alert monitor the CAC after a change.</summary>
+    private Task ReportAsync()
+        => GrainFactory.ReportToAlertsAsync(m => m.ObserveCampaignAsync(this.GetPrimaryKeyString(), View().Cac));
 
     private async Task RegisterAsync()
     {

@@ -27,6 +27,8 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindSegments();
         services.AddSampleMindCampaigns();
         services.AddSampleMindFunnels();
+        services.AddSampleMindAlerts();
+        services.AddSampleMindRetention();
         return services;
     }
 

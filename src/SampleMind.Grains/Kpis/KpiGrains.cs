@@ -1,5 +1,6 @@
-using SampleMind.Rollups;
 using System.Globalization;
+using SampleMind.Alerts;
+using SampleMind.Rollups;
 using SampleMind.Analytics.Kpis;
 
 namespace SampleMind.Kpis;
@@ -29,6 +30,7 @@ public sealed class KpiDayGrain(
         totals.Add(delta.ToFigures());
         state.State.Totals = totals.ToWire();
         await this.WriteOrDeactivateAsync(state);
+        await ReportAsync();
     }
 
     public Task<KpiDayRow> GetAsync() => Task.FromResult(state.State.Totals.ToFigures().ToRow(Date));
@@ -39,7 +41,12 @@ public sealed class KpiDayGrain(
     {
         state.State.Totals = totals;
         await this.WriteOrDeactivateAsync(state);
+        await ReportAsync();
     }
+
+    /// <summary>Tells the alert monitor what the feature-adoption rule reads.</summary>
+    private Task ReportAsync()
+        => GrainFactory.ReportToAlertsAsync(m => m.ObserveKpiDayAsync(Date, state.State.Totals.Dau, state.State.Totals.FeatureUsers));
 }
 
 [GenerateSerializer, Alias("sm.kpi-week-state")]

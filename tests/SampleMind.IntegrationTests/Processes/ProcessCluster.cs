@@ -66,10 +66,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     public static async Task<ProcessCluster> CreateAsync(CancellationToken cancellationToken)
         => new(await PostgresDatabase.CreateAsync(migrate: true, cancellationToken));
 
-    /// <summary>Starts a silo on free ports; <see cref="HostProcess.WaitForReadyAsync"/> is up to the caller.</summary>
-    public HostProcess StartSilo(string name, SiloPorts ports)
+    /// <summary>Starts a silo on free ports (with <paramref name="settings"/> added to its environment); <see cref="HostProcess.WaitForReadyAsync"/> is up to the caller.</summary>
+    public HostProcess StartSilo(string name, SiloPorts ports, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var silo = HostProcess.Start(name, BuiltHosts.SiloDll, ports.HttpPort, SiloEnvironment(Database.ConnectionString, ClusterId, ports));
+        var environment = SiloEnvironment(Database.ConnectionString, ClusterId, ports);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+        var silo = HostProcess.Start(name, BuiltHosts.SiloDll, ports.HttpPort, environment);
         _processes.Add(silo);
         return silo;
     }
