@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Churn;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -9,7 +10,7 @@ public static class ChurnModelsApi
 {
     public static IEndpointRouteBuilder MapChurnModelsApi(this IEndpointRouteBuilder app)
     {
-        var churn = app.MapGroup("/api/models/churn").WithTags("AI models");
+        var churn = app.MapGroup("/api/models/churn").WithTags("AI models").RequireApiRole(ApiRole.Admin);
 
         churn.MapPost("/{version}/promote", PromoteAsync)
             .WithName("PromoteChurnModel")

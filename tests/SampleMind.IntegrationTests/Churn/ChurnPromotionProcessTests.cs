@@ -26,7 +26,7 @@ public sealed class ChurnPromotionProcessTests
         var silo = cluster.StartSilo("silo", SiloPorts.Free());
         var api = cluster.StartClientApi();
         await Task.WhenAll(silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), api.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
-        using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = TestApiKeys.Client(api.BaseAddress, TimeSpan.FromSeconds(30));
 
         var before = new Dictionary<string, JsonElement>();
         foreach (var user in s_users)
