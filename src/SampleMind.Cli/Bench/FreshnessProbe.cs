@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -13,8 +14,10 @@ internal static class FreshnessProbe
 {
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(20);
 
-    public static async Task<Latencies> RunAsync(HttpClient http, int probers, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<Latencies> RunAsync(HttpClient http, string writeKey, int probers, TimeSpan duration, CancellationToken cancellationToken)
     {
+        // Ingest takes the write key (HTTP Basic); the reads go with the client's API key.
+        var ingestAuth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
         var latencies = new Latencies();
         var clock = Stopwatch.StartNew();
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -32,9 +35,10 @@ internal static class FreshnessProbe
                     {"type":"track","event":"payment_succeeded","userId":"bench-fresh-{{{prober}}}","messageId":"bench-fresh-{{{run}}}-{{{prober}}}-{{{sent}}}",
                      "timestamp":"{{{day:yyyy-MM-dd}}}T12:00:00Z","properties":{"amount":1}}
                     """;
-                using (var content = new StringContent(body, Encoding.UTF8, "application/json"))
-                using (var response = await http.PostAsync("v1/track", content, cancellationToken))
+                using (var post = new HttpRequestMessage(HttpMethod.Post, "v1/track") { Content = new StringContent(body, Encoding.UTF8, "application/json") })
                 {
+                    post.Headers.Authorization = ingestAuth;
+                    using var response = await http.SendAsync(post, cancellationToken);
                     if (!response.IsSuccessStatusCode)
                     {
                         latencies.AddError();

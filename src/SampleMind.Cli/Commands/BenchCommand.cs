@@ -37,6 +37,11 @@ public sealed class BenchSettings : CommandSettings
     [DefaultValue("dev-write-key")]
     public string WriteKey { get; set; } = "dev-write-key";
 
+    [CommandOption("--api-key <KEY>")]
+    [Description("Bearer API key with the read role, for /api reads (risk, KPIs)")]
+    [DefaultValue("dev-read-key")]
+    public string ApiKey { get; set; } = "dev-read-key";
+
     [CommandOption("--cluster-id <ID>")]
     [Description("Orleans ClusterId (own stack default samplemind-bench; with --target the stack's, default samplemind-local)")]
     public string? ClusterId { get; set; }
@@ -123,7 +128,7 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
 
         await using var stack = await console.Status().StartAsync("starting the bench stack", status => OpenStackAsync(settings, text => status.Status(Markup.Escape(text)), cancellationToken));
         await using var dataSource = NpgsqlDataSource.Create(stack.ConnectionString);
-        using var http = CreateHttp(stack.Api, settings.WriteKey);
+        using var http = CreateHttp(stack.Api, settings.ApiKey);
         using var siloHttp = new HttpClient { BaseAddress = stack.Silo, Timeout = TimeSpan.FromMinutes(2) };
 
         BenchResult? result = null;
@@ -157,12 +162,16 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
             var users = load.Users();
             var riskPhase = progress.Start($"risk queries ({settings.RiskRate}/s, open loop)", plan.Risk.TotalSeconds);
             var risk = await OpenLoop.RunAsync(settings.RiskRate, plan.Risk, i => RiskAsync(http, users, i, cancellationToken), s => riskPhase.Update(s, ""), cancellationToken);
+            if (risk.Requests == 0)
+            {
+                throw new CliException($"every GET /api/users/{{id}}/risk failed ({risk.Errors:N0} errors): is --api-key a read key of {stack.Api}?");
+            }
             riskPhase.Done($"p50 {risk.P50Ms:N1} ms, p99 {risk.P99Ms:N1} ms, p99.9 {risk.P999Ms:N1} ms");
 
             var half = Math.Max(1000, ingest.EventsPerSec / 2);
             var underPhase = progress.Start($"risk queries + freshness while ingesting {half:N0} events/s", plan.UnderIngest.TotalSeconds);
             var background = load.RunAsync(half, TimeSpan.Zero, plan.UnderIngest, null, cancellationToken);
-            var freshness = FreshnessProbe.RunAsync(http, 2, plan.UnderIngest, cancellationToken);
+            var freshness = FreshnessProbe.RunAsync(http, settings.WriteKey, 2, plan.UnderIngest, cancellationToken);
             var under = await OpenLoop.RunAsync(settings.RiskRate, plan.UnderIngest, i => RiskAsync(http, users, i, cancellationToken), s => underPhase.Update(s, ""), cancellationToken);
             var backgroundFigures = await background;
             var fresh = await freshness;
@@ -243,14 +252,15 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
         return await BenchStack.StartAsync(ports, settings.Database, connection, status, cancellationToken);
     }
 
-    private static HttpClient CreateHttp(Uri api, string writeKey)
+    /// <summary>The client for /api reads (bearer API key); ingest sends its own write key.</summary>
+    private static HttpClient CreateHttp(Uri api, string apiKey)
     {
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = api,
             Timeout = TimeSpan.FromSeconds(30),
         };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return http;
     }
 

@@ -74,7 +74,9 @@ public sealed class ChurnPromotionProcessTests
         Assert.Equal("churn@1", view.GetProperty("segmentIn30Days").GetProperty("modelVersion").GetString());
         Assert.Equal("churn@1", view.GetProperty("risk").GetProperty("modelVersion").GetString());
 
-        var row = await Eventually.GetAsync(() => GetOrNullAsync(http, "/api/models/churn/1", ct), r => r is not null, TimeSpan.FromSeconds(30));
+        // The row appears with the first flushed requests; its training comes with the refresher's next poll: wait for both.
+        var row = await Eventually.GetAsync(() => GetOrNullAsync(http, "/api/models/churn/1", ct),
+            r => r is { } found && found.GetProperty("training").ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30));
         Assert.True(row.HasValue, silo.Describe());
         Assert.Equal(auc, row.Value.GetProperty("training").GetProperty("auc").GetDouble());
         Assert.Equal(10, row.Value.GetProperty("training").GetProperty("calibration").GetArrayLength());
