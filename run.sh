@@ -23,7 +23,9 @@
 #   SAMPLEMIND_SILO_GATEWAYPORT=N  the silo's Orleans gateway port                 (default from appsettings: 30000)
 #   SAMPLEMIND_CLUSTER_ID=ID       Orleans ClusterId of silo and client-api        (default from appsettings: samplemind-local)
 #   SAMPLEMIND_SKIP_BUILD=1        never build; fail when a host is not built      (default: build when a source is newer)
-# Any other Orleans__* / Database__* / Ingest__* variable passes through to both hosts as configuration.
+# Any other Orleans__* / Database__* / Ingest__* / Auth__* variable passes through to both hosts as configuration.
+# client-api runs as ASPNETCORE_ENVIRONMENT=Development (unless set): the local keys dev-write-key (ingest) and
+# dev-read-key / dev-growth-key / dev-admin-key (API) come from its appsettings.Development.json.
 # Every command (up, down, status) must see the same SAMPLEMIND_HOME and ports to find the same stack.
 set -euo pipefail
 
@@ -60,6 +62,8 @@ host_command() {
   local svc="$1"
   CMD=(env "ASPNETCORE_URLS=${URL[$svc]}")
   [ "$svc" = silo ] && CMD+=("${SILO_ENV[@]}")
+  # The local stack's keys (dev-write-key, dev-read-key, …) live in client-api's appsettings.Development.json only.
+  [ "$svc" = client-api ] && CMD+=("ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}" "Dashboard__OrleansDashboardUrl=${URL[silo]}/dashboard")
   CMD+=(dotnet "${DLL[$svc]}")
 }
 
@@ -68,8 +72,8 @@ die() { echo "run.sh: error: $*" >&2; exit 1; }
 
 sources_newer_than() {
   find src silo client-api deploy/sql Directory.*.props global.json -newer "$1" -type f \
-    \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sql' -o -name '*.json' \) \
-    -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null
+    \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sql' -o -name '*.json' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) \
+    -not -path '*/bin/*' -not -path '*/obj/*' -not -path '*/node_modules/*' -print -quit 2>/dev/null
 }
 
 demo_enabled() { [ "$DEMO" != "0" ]; }
@@ -91,6 +95,13 @@ build() {
     if [ ! -f "$f" ] || [ -n "$(sources_newer_than "$f")" ]; then stale=true; fi
   done
   $stale || return 0
+  # client-api's build runs `npm ci` for the dashboard page's chart library.
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "npm is needed to build the dashboard page (apt-get install nodejs npm)"
+    say "installing nodejs npm (the dashboard page's build needs npm)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+      || die "could not install nodejs npm"
+  fi
   say "building ${projects[*]} ($CONFIGURATION)"
   for project in "${projects[@]}"; do
     local out

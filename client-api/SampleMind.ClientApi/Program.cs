@@ -1,4 +1,5 @@
 using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Dashboard;
 using SampleMind.ClientApi.Hosting;
 
 // appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
@@ -7,15 +8,19 @@ builder.Configuration.AddSampleMindEnvironment();
 builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configuration));
 builder.AddClientApi();
 builder.AddIngest();
+builder.AddApiSecurity();
+builder.AddDashboard();
 
 var app = builder.Build();
 app.UseClientApi();
+app.MapDashboard();
 app.MapIngestApi();
 app.MapUsersApi();
 app.MapRiskApi();
 app.MapKpisApi();
 app.MapSegmentsApi();
 app.MapModelsApi();
+app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapFunnelsApi();

@@ -1,4 +1,5 @@
 using Orleans.Dashboard;
+using SampleMind.Diagnostics;
 using SampleMind.Hosting;
 
 // appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
@@ -8,5 +9,6 @@ builder.AddSampleMindSilo();
 var app = builder.Build();
 app.MapSampleMindHealth();
 app.MapOrleansDashboard("/dashboard");
+app.MapSiloDiagnostics();
 
 return await app.RunSiloAsync();

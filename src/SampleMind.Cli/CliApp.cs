@@ -23,6 +23,11 @@ internal static class CliApp
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, stop);
 
+        if (Console.IsOutputRedirected)
+        {
+            // A pipe or a file reads whole lines: do not wrap them at a made-up terminal width of 80.
+            Spectre.Console.AnsiConsole.Profile.Width = 4096;
+        }
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -39,6 +44,14 @@ internal static class CliApp
                 .WithDescription("Check the live KPI aggregates against SQL over the event log (--check), or rewrite them from it (--fix).")
                 .WithExample("reconcile", "--check")
                 .WithExample("reconcile", "--fix", "--from", "2026-10-01", "--to", "2026-11-24");
+            config.AddCommand<BenchCommand>("bench")
+                .WithDescription("Measure ingest throughput, risk-query latency, freshness, heap per user and the SQL baseline against this machine's limits.")
+                .WithExample("bench", "--quick", "--json", "bench.json")
+                .WithExample("bench", "--target", "http://127.0.0.1:5080");
+            config.AddCommand<TrainChurnCommand>("train-churn")
+                .WithDescription("Train the churn model on the user event log at past dates, evaluate it on held-out users at later dates, register the version.")
+                .WithExample("train-churn")
+                .WithExample("train-churn", "--json", "--promote");
             config.AddBranch("db", db =>
             {
                 db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");

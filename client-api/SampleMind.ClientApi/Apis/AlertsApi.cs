@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Alerts;
 
+using SampleMind.ClientApi.Security;
+
 namespace SampleMind.ClientApi.Apis;
 
 /// <summary>GET /api/alerts: the alert log, newest first.</summary>
@@ -10,7 +12,7 @@ public static class AlertsApi
 
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder app)
     {
-        var alerts = app.MapGroup("/api/alerts").WithTags("Alerts");
+        var alerts = app.MapGroup("/api/alerts").WithTags("Alerts").RequireApiRole(ApiRole.Read);
 
         alerts.MapGet("/", ListAsync)
             .WithName("ListAlerts")

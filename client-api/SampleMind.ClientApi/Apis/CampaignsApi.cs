@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using SampleMind.Campaigns;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -14,7 +16,7 @@ public static class CampaignsApi
 
     public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
     {
-        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns");
+        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns").RequireApiRole(ApiRole.Read);
 
         campaigns.MapGet("/", ListAsync)
             .WithName("ListCampaigns")
@@ -28,12 +30,38 @@ public static class CampaignsApi
         campaigns.MapPost("/{id}/spend", AddSpendAsync)
             .WithName("AddCampaignSpend")
             .WithSummary("Records spend on a campaign: JSON {\"amount\": 1234.5, \"date\": \"2026-11-01\"} (date optional). An Idempotency-Key header makes a retried POST count once.")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The body is read by hand (each field gets its own validation message), so describe it here.
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new()
+                        {
+                            Schema = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Required = new HashSet<string> { "amount" },
+                                Properties = new Dictionary<string, IOpenApiSchema>
+                                {
+                                    ["amount"] = new OpenApiSchema { Type = JsonSchemaType.Number, Description = "spend in USD, greater than zero" },
+                                    ["date"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date", Description = "the day of the spend (optional)" },
+                                },
+                            },
+                        },
+                    },
+                };
+                return Task.CompletedTask;
+            })
+            .RequireApiRole(ApiRole.Growth);
 
         return app;
     }
 
-    private static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client)
+    internal static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client)
     {
         var ids = await client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync();
         var views = await Task.WhenAll(ids.Select(id => client.GetGrain<ICampaignGrain>(id).GetAsync()));

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Cohorts;
 using SampleMind.Rollups;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -9,14 +10,14 @@ public static class CohortsApi
 {
     public static IEndpointRouteBuilder MapCohortsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/cohorts").WithTags("Cohorts")
+        app.MapGroup("/api/cohorts").WithTags("Cohorts").RequireApiRole(ApiRole.Read)
             .MapGet("/", GetAllAsync)
             .WithName("GetCohorts")
             .WithSummary("Every signup-month cohort (UTC): its size and, per months since signup, users with revenue, total revenue and revenue per user.");
         return app;
     }
 
-    private static async Task<Ok<CohortRow[]>> GetAllAsync(IClusterClient client)
+    internal static async Task<Ok<CohortRow[]>> GetAllAsync(IClusterClient client)
     {
         var keys = await client.GetGrain<IRollupCatalogGrain>(IRollupCatalogGrain.Cohorts).GetKeysAsync();
         var rows = await Task.WhenAll(keys.Select(k => client.GetGrain<ICohortGrain>(k).GetAsync()));

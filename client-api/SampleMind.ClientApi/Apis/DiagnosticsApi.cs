@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Diagnostics;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -8,7 +9,7 @@ public static class DiagnosticsApi
 {
     public static IEndpointRouteBuilder MapDiagnosticsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/diagnostics").WithTags("Diagnostics");
+        var group = app.MapGroup("/api/diagnostics").WithTags("Diagnostics").RequireApiRole(ApiRole.Admin);
 
         group.MapGet("/probe/{key}", GetProbeAsync)
             .WithName("GetProbe")

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Analytics.FunnelMetrics;
 using SampleMind.FunnelMetrics;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -9,7 +10,7 @@ public static class FunnelsApi
 {
     public static IEndpointRouteBuilder MapFunnelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/funnels").WithTags("Funnels")
+        app.MapGroup("/api/funnels").WithTags("Funnels").RequireApiRole(ApiRole.Read)
             .MapGet("/{name}", GetAsync)
             .WithName("GetFunnel")
             .WithSummary("One funnel (activation or monetization): users at each step, conversion from the previous step, and the median time from it (histogram bucket).")

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using SampleMind.Analytics.Ingest;
 using SampleMind.ClientApi.Ingest;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -21,7 +23,8 @@ public static class IngestApi
 
         var v1 = app.MapGroup("/v1")
             .WithTags("Ingest")
-            .AddEndpointFilter<WriteKeyFilter>()
+            .RequireAuthorization(WriteKeyAuthenticationHandler.PolicyName)
+            .WithMetadata(new WriteKeyMetadata())
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -44,6 +47,20 @@ public static class IngestApi
         group.MapPost(path, (HttpRequest request, [FromServices] IngestHandler handler, CancellationToken cancellationToken) =>
                 handler.HandleAsync(endpoint, request, cancellationToken))
             .WithName(name)
-            .WithSummary(summary);
+            .WithSummary(summary)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Documented here rather than with Accepts(...), which would also make routing refuse other content types.
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "Segment HTTP Tracking API JSON (optionally gzip-encoded), at most 500 KB: https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } } },
+                };
+                operation.Responses ??= [];
+                operation.Responses["200"] = new OpenApiResponse { Description = "{\"success\": true} once every event is durable" };
+                operation.Responses["400"] = new OpenApiResponse { Description = "ProblemDetails naming each invalid event; nothing is stored" };
+                return Task.CompletedTask;
+            });
     }
 }

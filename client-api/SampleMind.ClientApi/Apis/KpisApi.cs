@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Kpis;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -11,7 +12,7 @@ public static class KpisApi
 
     public static IEndpointRouteBuilder MapKpisApi(this IEndpointRouteBuilder app)
     {
-        var kpis = app.MapGroup("/api/kpis").WithTags("KPIs");
+        var kpis = app.MapGroup("/api/kpis").WithTags("KPIs").RequireApiRole(ApiRole.Read);
 
         kpis.MapGet("/", GetDaysAsync)
             .WithName("GetKpiDays")
@@ -30,9 +31,14 @@ public static class KpisApi
         {
             return RangeProblem(from, to, time);
         }
-        var days = Enumerable.Range(0, range.To.DayNumber - range.From.DayNumber + 1).Select(range.From.AddDays);
-        var rows = await Task.WhenAll(days.Select(d => client.GetGrain<IKpiDayGrain>(DayKey(d)).GetAsync()));
-        return TypedResults.Ok(rows);
+        return TypedResults.Ok(await GetDayRowsAsync(client, range.From, range.To));
+    }
+
+    /// <summary>The KPI day rows from <paramref name="from"/> to <paramref name="to"/> (inclusive), one grain call per day.</summary>
+    internal static Task<KpiDayRow[]> GetDayRowsAsync(IClusterClient client, DateOnly from, DateOnly to)
+    {
+        var days = Enumerable.Range(0, to.DayNumber - from.DayNumber + 1).Select(from.AddDays);
+        return Task.WhenAll(days.Select(d => client.GetGrain<IKpiDayGrain>(DayKey(d)).GetAsync()));
     }
 
     private static async Task<Results<Ok<KpiWeekRow[]>, ValidationProblem>> GetWeeksAsync(string? from, string? to, IClusterClient client, TimeProvider time)

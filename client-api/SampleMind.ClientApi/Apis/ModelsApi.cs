@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.ModelVersions;
 using SampleMind.Rollups;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -9,7 +10,7 @@ public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var models = app.MapGroup("/api/models").WithTags("AI models");
+        var models = app.MapGroup("/api/models").WithTags("AI models").RequireApiRole(ApiRole.Read);
 
         models.MapGet("/", GetAllAsync)
             .WithName("GetModelVersions")
@@ -23,7 +24,7 @@ public static class ModelsApi
         return app;
     }
 
-    private static async Task<Ok<ModelVersionRow[]>> GetAllAsync(IClusterClient client)
+    internal static async Task<Ok<ModelVersionRow[]>> GetAllAsync(IClusterClient client)
     {
         var keys = await client.GetGrain<IRollupCatalogGrain>(IRollupCatalogGrain.ModelVersions).GetKeysAsync();
         return TypedResults.Ok(await Task.WhenAll(keys.Select(k => client.GetGrain<IModelVersionGrain>(k).GetAsync())));

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using SampleMind.Retention;
 
+using SampleMind.ClientApi.Security;
+
 namespace SampleMind.ClientApi.Apis;
 
 /// <summary>Retention campaigns: POST (target, action, holdout, webhook), GET one with its delivery and uplift figures, GET all.</summary>
@@ -12,7 +14,7 @@ public static class RetentionCampaignsApi
 
     public static IEndpointRouteBuilder MapRetentionCampaignsApi(this IEndpointRouteBuilder app)
     {
-        var campaigns = app.MapGroup("/api/retention-campaigns").WithTags("Retention campaigns");
+        var campaigns = app.MapGroup("/api/retention-campaigns").WithTags("Retention campaigns").RequireApiRole(ApiRole.Growth);
 
         campaigns.MapPost("/", CreateAsync)
             .WithName("CreateRetentionCampaign")

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Analytics.Churn;
 using SampleMind.Analytics.Segments;
 using SampleMind.Users;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -12,7 +13,7 @@ public static class RiskApi
 
     public static IEndpointRouteBuilder MapRiskApi(this IEndpointRouteBuilder app)
     {
-        var risk = app.MapGroup("/api/risk").WithTags("Risk");
+        var risk = app.MapGroup("/api/risk").WithTags("Risk").RequireApiRole(ApiRole.Read);
 
         risk.MapGet("/", ListAsync)
             .WithName("ListUsersByRisk")

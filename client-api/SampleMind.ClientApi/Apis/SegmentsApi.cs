@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Segments;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -8,7 +9,7 @@ public static class SegmentsApi
 {
     public static IEndpointRouteBuilder MapSegmentsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/segments").WithTags("Segments")
+        app.MapGroup("/api/segments").WithTags("Segments").RequireApiRole(ApiRole.Read)
             .MapGet("/", GetDaysAsync)
             .WithName("GetSegmentDays")
             .WithSummary("Users per segment at the end of each UTC day from `from` to `to` (inclusive; default: the last 30 days), and the users who moved between segments that day. Days ahead show where today's users will be without new events.");

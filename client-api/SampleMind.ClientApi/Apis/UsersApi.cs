@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Users;
+using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
@@ -10,7 +11,7 @@ public static class UsersApi
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/api/users").WithTags("Users");
+        var users = app.MapGroup("/api/users").WithTags("Users").RequireApiRole(ApiRole.Read);
 
         users.MapGet("/{id}", GetUserAsync)
             .WithName("GetUser")

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using SampleMind.ClientApi.Security;
 using Scalar.AspNetCore;
 
 namespace SampleMind.ClientApi.Hosting;
@@ -96,7 +97,7 @@ public static class ClientApiHostingExtensions
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ClusterUnavailableExceptionHandler>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddApiSecurity());
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         return builder;
     }
@@ -107,7 +108,10 @@ public static class ClientApiHostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
-        app.MapScalarApiReference();
+        // The reference page offers the bearer API key first (try requests with dev-read-key locally).
+        app.MapScalarApiReference(scalar => scalar
+            .WithTitle("SampleMind API")
+            .AddPreferredSecuritySchemes([ApiSecurityOpenApiTransformers.BearerScheme]));
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthJsonAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthJsonAsync });
         return app;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SampleMind.ClientApi.Ingest;
 
@@ -7,8 +8,8 @@ namespace SampleMind.ClientApi.Hosting;
 public static class IngestHostingExtensions
 {
     /// <summary>
-    /// Binds and validates <see cref="IngestOptions"/> from "Ingest" (at start), and registers the handler and the
-    /// write-key filter. The host must also register an <c>IClusterClient</c> (<c>UseOrleansClient</c>).
+    /// Binds and validates <see cref="IngestOptions"/> from "Ingest" (at start), and registers the handler, the
+    /// write-key authentication scheme and the ingest authorization policy. The host must also register an <c>IClusterClient</c> (<c>UseOrleansClient</c>).
     /// </summary>
     public static IServiceCollection AddIngest(this IServiceCollection services)
     {
@@ -19,6 +20,12 @@ public static class IngestHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IngestHandler>();
         services.AddProblemDetails();
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, WriteKeyAuthenticationHandler>(WriteKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(WriteKeyAuthenticationHandler.PolicyName, policy => policy
+                .AddAuthenticationSchemes(WriteKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser());
         return services;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Ingest;
+using SampleMind.Ingest;
 using SampleMind.Users;
 
 namespace SampleMind.ClientApi.Ingest;
@@ -10,7 +11,8 @@ public sealed record class IngestAccepted(bool Success);
 
 /// <summary>
 /// One <c>/v1/*</c> call: read the body under Segment's cap, validate it whole, then hand each user's events to
-/// that user's grain, all users concurrently. 200 only once every grain call returned, i.e. every event is durable.
+/// that user's grain (through the silo-local <see cref="IUserIngestRouterGrain"/>), all users concurrently. 200 only once
+/// every grain call returned, i.e. every event is durable.
 /// </summary>
 public sealed class IngestHandler(
     IClusterClient cluster,
@@ -53,13 +55,15 @@ public sealed class IngestHandler(
         }
 
         var users = result.GroupByUser();
-        var calls = await IngestAllAsync(users);
-        var failed = calls.Where(c => c.IsFaulted).ToArray();
-        if (failed.Length > 0)
+        // One call into the cluster per request: a silo-local router calls each user's grain, every one even when
+        // another fails, so a retry finds as much as possible already durable. Not the request's token: once the
+        // cluster has the events it finishes durably either way.
+        var outcome = await cluster.GetGrain<IUserIngestRouterGrain>(0).IngestAsync(
+            [.. users.Select(u => new UserEventBatch(u.UserKey, ToUserEvents(u)))], options.Value.MaxConcurrentGrainCalls);
+        if (outcome.FailedUsers > 0)
         {
-            logger.LogWarning(failed[0].Exception!.GetBaseException(),
-                "Ingest failed for {FailedUsers} of {Users} users ({Events} events); the client will retry",
-                failed.Length, users.Count, result.Events.Count);
+            logger.LogWarning("Ingest failed for {FailedUsers} of {Users} users ({Events} events); the client will retry. First error: {Error}",
+                outcome.FailedUsers, users.Count, result.Events.Count, outcome.FirstError);
             request.HttpContext.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
@@ -68,35 +72,6 @@ public sealed class IngestHandler(
         }
 
         return TypedResults.Ok(new IngestAccepted(true));
-    }
-
-    // Every user's call is made even when another fails, so a retry finds as much as possible already durable.
-    // Not the request's token: once a grain has the events it finishes durably either way.
-    private async Task<Task[]> IngestAllAsync(IReadOnlyList<SegmentUserBatch> users)
-    {
-        using var gate = new SemaphoreSlim(options.Value.MaxConcurrentGrainCalls);
-        var calls = users.Select(async user =>
-        {
-            await gate.WaitAsync();
-            try
-            {
-                await cluster.GetGrain<IUserGrain>(user.UserKey).IngestAsync(ToUserEvents(user));
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToArray();
-        try
-        {
-            await Task.WhenAll(calls);
-        }
-        catch (Exception)
-        {
-            // Inspected per call by the caller.
-        }
-
-        return calls;
     }
 
     private static UserEvent[] ToUserEvents(SegmentUserBatch user) =>

@@ -39,7 +39,7 @@ public sealed record class CohortRow
     [Id(2)] public required CohortMonthRow[] Months { get; init; }
 }
 
-/// <summary>One signup-month cohort, keyed "yyyy-MM". Fed about once a second by each silo's pre-aggregator.</summary>
+/// <summary>One signup-month cohort, keyed "yyyy-MM". Fed every flush interval (500 ms) by each silo's pre-aggregator.</summary>
 public interface ICohortGrain : IGrainWithStringKey
 {
     /// <summary>Adds a pre-aggregated delta. <paramref name="sequence"/> increases per source; a repeated one is ignored.</summary>

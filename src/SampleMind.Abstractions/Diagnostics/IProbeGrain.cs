@@ -11,6 +11,9 @@ public interface IProbeGrain : IGrainWithStringKey
 
     /// <summary>Returns the stored value (null when never set) and the silo hosting this activation.</summary>
     Task<ProbeReading> GetAsync();
+
+    /// <summary>Does nothing: an empty grain call, for measuring the cluster's call rate (<c>samplemind bench</c>).</summary>
+    Task PingAsync();
 }
 
 /// <summary>The stored probe value and the address of the silo that answered.</summary>

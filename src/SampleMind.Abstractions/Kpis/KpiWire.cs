@@ -51,7 +51,7 @@ public sealed record class KpiWeekRow(
     [property: Id(0)] string Week,
     [property: Id(1)] int Wap);
 
-/// <summary>The KPI figures of one UTC day, keyed "yyyy-MM-dd". Fed about once a second by each silo's pre-aggregator.</summary>
+/// <summary>The KPI figures of one UTC day, keyed "yyyy-MM-dd". Fed every flush interval (500 ms) by each silo's pre-aggregator.</summary>
 public interface IKpiDayGrain : IGrainWithStringKey
 {
     /// <summary>Adds a pre-aggregated delta. <paramref name="sequence"/> increases per source; a repeated one is ignored.</summary>

@@ -41,7 +41,31 @@ public sealed record class ModelVersionRow
     [Id(9)] public decimal? CostPerRequestUsd { get; init; }
     [Id(10)] public DateTimeOffset? FirstRequestAt { get; init; }
     [Id(11)] public DateTimeOffset? LastRequestAt { get; init; }
+    /// <summary>For a trained model (e.g. <c>churn@3</c>): its evaluation when it was trained; null otherwise.</summary>
+    [Id(12)] public ModelTraining? Training { get; init; }
 }
+
+/// <summary>How a trained model version scored on held-out users at later dates (samplemind train-churn).</summary>
+[GenerateSerializer, Immutable, Alias("sm.model-training")]
+public sealed record class ModelTraining
+{
+    [Id(0)] public required DateTimeOffset TrainedAt { get; init; }
+    [Id(1)] public required double Auc { get; init; }
+    [Id(2)] public required double PrAuc { get; init; }
+    [Id(3)] public required double LogLoss { get; init; }
+    [Id(4)] public required CalibrationDecile[] Calibration { get; init; }
+    [Id(5)] public required int TestExamples { get; init; }
+    [Id(6)] public required int TestPositives { get; init; }
+    [Id(7)] public double? SegmentAccuracy { get; init; }
+}
+
+/// <summary>One decile of predicted probability: how many examples, the mean prediction and the observed rate.</summary>
+[GenerateSerializer, Immutable, Alias("sm.calibration-decile")]
+public sealed record class CalibrationDecile(
+    [property: Id(0)] int Decile,
+    [property: Id(1)] int Count,
+    [property: Id(2)] double MeanPredicted,
+    [property: Id(3)] double ObservedRate);
 
 /// <summary>One AI-model version, keyed "model@version" (e.g. "genre_classification@2.1"). Fed about once a second by each silo's pre-aggregator.</summary>
 public interface IModelVersionGrain : IGrainWithStringKey
@@ -56,6 +80,9 @@ public interface IModelVersionGrain : IGrainWithStringKey
     /// <summary>The additive figures behind the row.</summary>
     [Orleans.Concurrency.AlwaysInterleave]
     Task<ModelVersionTotals> GetTotalsAsync();
+
+    /// <summary>Records a trained version's evaluation (idempotent) and lists the version in the catalogue.</summary>
+    Task SetTrainingAsync(ModelTraining training);
 
     /// <summary>Replaces the figures (reconcile --fix, from the event log).</summary>
     Task ResetAsync(ModelVersionTotals totals);

@@ -28,7 +28,16 @@ public sealed record class UserView
     [Id(21)] public required ChurnFeatures ChurnFeatures { get; init; }
     [Id(22)] public required RiskView Risk { get; init; }
     [Id(23)] public required decimal Ltv { get; init; }
+    /// <summary>The segment predicted for 30 days from now by the promoted churn version; null while none is promoted.</summary>
+    [Id(24)] public SegmentForecast? SegmentIn30Days { get; init; }
 }
+
+/// <summary>A predicted segment, its probability and the model version that predicted it.</summary>
+[GenerateSerializer, Immutable, Alias("sm.segment-forecast")]
+public sealed record class SegmentForecast(
+    [property: Id(0)] string Segment,
+    [property: Id(1)] double Probability,
+    [property: Id(2)] string ModelVersion);
 
 [GenerateSerializer, Immutable, Alias("sm.user-profile")]
 public sealed record class UserProfile(

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SampleMind.Analytics.Churn;
 
 /// <summary>One reason behind a churn score.</summary>
@@ -52,22 +50,13 @@ public static class RuleBasedChurnScorer
     {
         Span<ChurnFactor> terms =
         [
-            new("days_since_last_login", f.DaysSinceLastLogin, 0.09 * (Math.Min(f.DaysSinceLastLogin, 60) - 2),
-                string.Create(CultureInfo.InvariantCulture, $"no login for {Math.Floor(f.DaysSinceLastLogin):0} days")),
-            new("usage_trend_30d", f.UsageTrend30d, -1.4 * f.UsageTrend30d,
-                f.UsageTrend30d < 0
-                    ? string.Create(CultureInfo.InvariantCulture, $"usage down {-f.UsageTrend30d * 100:0}% on the previous 30 days")
-                    : string.Create(CultureInfo.InvariantCulture, $"usage up {f.UsageTrend30d * 100:0}% on the previous 30 days")),
-            new("support_tickets", f.SupportTickets, 0.5 * Math.Min(f.SupportTickets, 5),
-                string.Create(CultureInfo.InvariantCulture, $"{f.SupportTickets} support ticket{(f.SupportTickets == 1 ? "" : "s")} in 30 days")),
-            new("payment_failures", f.PaymentFailures, 0.9 * Math.Min(f.PaymentFailures, 5),
-                string.Create(CultureInfo.InvariantCulture, $"{f.PaymentFailures} payment failure{(f.PaymentFailures == 1 ? "" : "s")} this month")),
-            new("feature_adoption_rate", f.FeatureAdoptionRate, -2.0 * (f.FeatureAdoptionRate - 0.3),
-                string.Create(CultureInfo.InvariantCulture, $"uses {Math.Round(f.FeatureAdoptionRate * ChurnFeatureCalculator.FeatureCatalogSize):0} of {ChurnFeatureCalculator.FeatureCatalogSize} features")),
-            new("session_frequency", f.SessionFrequency, -0.3 * (Math.Min(f.SessionFrequency, 10) - 2),
-                string.Create(CultureInfo.InvariantCulture, $"{f.SessionFrequency:0.#} sessions a week")),
-            new("engagement_score", f.EngagementScore, -0.03 * (f.EngagementScore - 40),
-                string.Create(CultureInfo.InvariantCulture, $"engagement score {f.EngagementScore:0}/100")),
+            Term("days_since_last_login", f.DaysSinceLastLogin, 0.09 * (Math.Min(f.DaysSinceLastLogin, 60) - 2)),
+            Term("usage_trend_30d", f.UsageTrend30d, -1.4 * f.UsageTrend30d),
+            Term("support_tickets", f.SupportTickets, 0.5 * Math.Min(f.SupportTickets, 5)),
+            Term("payment_failures", f.PaymentFailures, 0.9 * Math.Min(f.PaymentFailures, 5)),
+            Term("feature_adoption_rate", f.FeatureAdoptionRate, -2.0 * (f.FeatureAdoptionRate - 0.3)),
+            Term("session_frequency", f.SessionFrequency, -0.3 * (Math.Min(f.SessionFrequency, 10) - 2)),
+            Term("engagement_score", f.EngagementScore, -0.03 * (f.EngagementScore - 40)),
         ];
 
         var z = Intercept;
@@ -85,11 +74,21 @@ public static class RuleBasedChurnScorer
             .Select(t => t with { Contribution = Math.Round(t.Contribution, 4) })
             .ToArray();
 
+        return Complete(score, factors, f, realizedRevenue, monthlyRevenue, Version);
+    }
+
+    /// <summary>A score with its factors, completed with the level, LTV, expected LTV impact (LTV × risk) and the actions of the rules table.</summary>
+    public static ChurnAssessment Complete(double score, IReadOnlyList<ChurnFactor> factors, in ChurnFeatureValues f,
+        decimal realizedRevenue, decimal monthlyRevenue, string modelVersion)
+    {
         var ltv = Lifetime.Value(realizedRevenue, monthlyRevenue, score);
         var level = RiskLevels.For(score);
         return new ChurnAssessment(score, level, factors, RecommendActions(f, level, ltv), ltv,
-            Math.Round(ltv * (decimal)score, 2), Version);
+            Math.Round(ltv * (decimal)score, 2), modelVersion);
     }
+
+    private static ChurnFactor Term(string feature, double value, double contribution)
+        => new(feature, value, contribution, ChurnModelFeatures.Describe(feature, value));
 
     /// <summary>The rules table: payment failures → card update; falling usage → tutorial; tickets → support; high LTV at HIGH risk → discount.</summary>
     public static IReadOnlyList<string> RecommendActions(in ChurnFeatureValues f, string level, decimal ltv)

@@ -450,21 +450,60 @@ public static class SegmentBatchReader
     }
 
     // JSON allows repeated names; like JsonElement.GetProperty (and JavaScript), the last one wins, at its first position.
-    private static IEnumerable<JsonProperty> LastOccurrences(JsonElement obj)
+    private static List<JsonProperty> LastOccurrences(JsonElement obj)
     {
-        var last = new Dictionary<string, JsonProperty>(StringComparer.Ordinal);
-        var order = new List<string>();
+        var properties = new List<JsonProperty>();
+        var names = new List<string>();
         foreach (var property in obj.EnumerateObject())
         {
-            if (!last.ContainsKey(property.Name))
-            {
-                order.Add(property.Name);
-            }
-
-            last[property.Name] = property;
+            properties.Add(property);
+            names.Add(property.Name);
         }
 
-        return order.Select(name => last[name]);
+        if (!HasDuplicates(names))
+        {
+            return properties; // the usual case: no dictionary, every name read once
+        }
+
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            last[names[i]] = i;
+        }
+
+        var result = new List<JsonProperty>(last.Count);
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (last[names[i]] is var winner and >= 0)
+            {
+                result.Add(properties[winner]);
+                last[names[i]] = -1;
+            }
+        }
+
+        return result;
+    }
+
+    private static bool HasDuplicates(List<string> names)
+    {
+        if (names.Count > 8)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            return names.Any(name => !seen.Add(name));
+        }
+
+        for (var i = 1; i < names.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(names[i], names[j], StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static string? ReadString(JsonElement item, string name, string prefix, int index, ErrorCollector errors)

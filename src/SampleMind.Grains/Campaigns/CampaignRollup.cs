@@ -23,7 +23,7 @@ public sealed class CampaignUserRollup(CampaignPreAggregator sink) : IUserRollup
     }
 }
 
-/// <summary>The per-silo campaign pre-aggregator, flushed to the campaign grains about once a second.</summary>
+/// <summary>The per-silo campaign pre-aggregator, flushed to the campaign grains every flush interval (500 ms by default).</summary>
 public sealed class CampaignPreAggregator : IRollupFlushTarget
 {
     private readonly PreAggregator<string, CampaignFigures> _campaigns;

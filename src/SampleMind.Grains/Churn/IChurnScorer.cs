@@ -10,6 +10,9 @@ namespace SampleMind.Churn;
 public interface IChurnScorer
 {
     ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features);
+
+    /// <summary>The segment predicted for 30 days from now; null when the scorer cannot predict it (the rules cannot).</summary>
+    SegmentForecastValue? ForecastSegment(UserModel model, in ChurnFeatureValues features) => null;
 }
 
 /// <summary>The transparent rule-based score (<see cref="RuleBasedChurnScorer"/>), used until a trained model is promoted.</summary>

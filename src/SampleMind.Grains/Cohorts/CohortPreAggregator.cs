@@ -10,7 +10,7 @@ public interface ICohortDeltaSink
     void Add(IReadOnlyDictionary<string, CohortFigures> deltas);
 }
 
-/// <summary>The per-silo cohort pre-aggregator, flushed to the cohort grains about once a second.</summary>
+/// <summary>The per-silo cohort pre-aggregator, flushed to the cohort grains every flush interval (500 ms by default).</summary>
 public sealed class CohortPreAggregator : ICohortDeltaSink, IRollupFlushTarget
 {
     private readonly PreAggregator<string, CohortFigures> _cohorts;

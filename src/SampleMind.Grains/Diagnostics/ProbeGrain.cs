@@ -17,6 +17,8 @@ public sealed class ProbeGrain(
         WrittenAt = state.State.WrittenAt,
         Silo = siloDetails.SiloAddress.ToParsableString(),
     });
+
+    public Task PingAsync() => Task.CompletedTask;
 }
 
 [GenerateSerializer, Alias("sm.probe-state")]

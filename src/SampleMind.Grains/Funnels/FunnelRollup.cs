@@ -23,7 +23,7 @@ public sealed class FunnelUserRollup(FunnelPreAggregator sink) : IUserRollup
     }
 }
 
-/// <summary>The per-silo funnel pre-aggregator, flushed to the funnel grains about once a second.</summary>
+/// <summary>The per-silo funnel pre-aggregator, flushed to the funnel grains every flush interval (500 ms by default).</summary>
 public sealed class FunnelPreAggregator : IRollupFlushTarget
 {
     private readonly PreAggregator<string, Pending> _funnels;

@@ -11,7 +11,7 @@ public interface IKpiDeltaSink
     void Add(KpiDeltas deltas);
 }
 
-/// <summary>The per-silo KPI pre-aggregator: day figures and ISO-week WAP, flushed to the KPI grains about once a second.</summary>
+/// <summary>The per-silo KPI pre-aggregator: day figures and ISO-week WAP, flushed to the KPI grains every flush interval (500 ms by default).</summary>
 public sealed class KpiPreAggregator : IKpiDeltaSink, IRollupFlushTarget
 {
     private readonly PreAggregator<int, KpiDayFigures> _days;

@@ -10,7 +10,7 @@ public interface IModelVersionDeltaSink
     void Add(IReadOnlyDictionary<string, ModelVersionFigures> deltas);
 }
 
-/// <summary>The per-silo model-version pre-aggregator, flushed to the version grains about once a second.</summary>
+/// <summary>The per-silo model-version pre-aggregator, flushed to the version grains every flush interval (500 ms by default).</summary>
 public sealed class ModelVersionPreAggregator : IModelVersionDeltaSink, IRollupFlushTarget
 {
     private readonly PreAggregator<string, ModelVersionFigures> _versions;

@@ -35,6 +35,7 @@ public sealed class UserGrain(
         _model = state.State.Model is { Length: > 0 } bytes
             ? JsonSerializer.Deserialize(bytes, UserModelJsonContext.Default.UserModel) ?? new UserModel()
             : new UserModel();
+        state.State.Model = null; // the bytes are only read here: do not keep a second copy of the user in memory
         _model.UserId = UserId;
         _appliedSeq = state.State.AppliedSeq;
         _nextSeq = _appliedSeq + 1;
@@ -200,6 +201,10 @@ public sealed class UserGrain(
         {
             _sinceSnapshot += pending; // the log still has everything; try again later
             throw;
+        }
+        finally
+        {
+            state.State.Model = null; // written (or to be rewritten from the model): not kept beside the model
         }
     }
 }

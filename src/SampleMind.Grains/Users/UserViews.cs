@@ -56,6 +56,7 @@ internal static class UserViews
             ChurnFeatures = ToWire(features),
             Risk = ToRisk(model.UserId, segment, assessment, now),
             Ltv = assessment.Ltv,
+            SegmentIn30Days = scorer.ForecastSegment(model, features) is { } f ? new SegmentForecast(f.Segment, f.Probability, f.ModelVersion) : null,
         };
     }
 

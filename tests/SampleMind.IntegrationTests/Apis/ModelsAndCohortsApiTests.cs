@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Hosting;
 using SampleMind.Cohorts;
 using SampleMind.ModelVersions;
 using SampleMind.Rollups;
@@ -26,16 +27,16 @@ public sealed class ModelsAndCohortsApiTests : IAsyncLifetime
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection([new("urls", "http://127.0.0.1:0")]);
+        builder.Configuration.AddInMemoryCollection(TestApiKeys.Settings().Append(new("urls", "http://127.0.0.1:0")));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddProblemDetails();
+        builder.AddApiSecurity();
         builder.Services.AddSingleton(DispatchProxy.Create<IClusterClient, FakeRollupCluster>());
         _app = builder.Build();
         _app.MapModelsApi();
         _app.MapCohortsApi();
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        _http = new HttpClient { BaseAddress = new Uri(address) };
+        _http = TestApiKeys.Client(new Uri(address), TimeSpan.FromSeconds(20), TestApiKeys.Read);
     }
 
     public async ValueTask DisposeAsync()
@@ -125,6 +126,7 @@ public class FakeRollupCluster : DispatchProxy
         public Task<ModelVersionRow> GetAsync() => Task.FromResult(row);
         public Task<ModelVersionTotals> GetTotalsAsync() => throw new NotSupportedException();
         public Task ResetAsync(ModelVersionTotals totals) => throw new NotSupportedException();
+        public Task SetTrainingAsync(ModelTraining training) => throw new NotSupportedException();
     }
 
     private sealed class FakeCohort(CohortRow row) : ICohortGrain

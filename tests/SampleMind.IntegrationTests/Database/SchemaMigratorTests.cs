@@ -7,7 +7,11 @@ namespace SampleMind.IntegrationTests.Database;
 
 public sealed class SchemaMigratorTests : IAsyncLifetime
 {
-    private static readonly string[] AllVersions = ["V0001", "V0002", "V0003", "V0004", "V0010", "V0011", "V0030", "V0031", "V0032"];
+    /// <summary>The scripts in the repository's deploy/sql, in order: what the migrator must have embedded.</summary>
+    private static readonly string[] ScriptFiles = [.. Directory.GetFiles(Path.Combine(Processes.BuiltHosts.RepositoryRoot, "deploy", "sql"), "V*__*.sql")
+        .Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+    private static readonly string[] AllVersions = [.. ScriptFiles.Select(f => f[..5])];
 
     // Everything a migration can change, rendered as text: tables and columns, constraints, indexes, functions,
     // the providers' query texts and the migration history itself.
@@ -51,8 +55,9 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Assert.Equal(AllVersions, applied);
         var expected = SchemaMigrator.Scripts.Select(s => $"{s.Number}\t{s.ResourceFileName}\t{s.Checksum}").ToArray();
         Assert.Equal(
-            ["1\tV0001__orleans_core.sql", "2\tV0002__orleans_clustering.sql", "3\tV0003__orleans_persistence.sql", "4\tV0004__orleans_reminders.sql", "10\tV0010__user_event_log.sql", "11\tV0011__user_index.sql", "30\tV0030__outbox.sql", "31\tV0031__alerts.sql", "32\tV0032__retention_campaigns.sql"],
+            ScriptFiles.Select(f => $"{int.Parse(f[1..5], System.Globalization.CultureInfo.InvariantCulture)}\t{f}"),
             expected.Select(e => string.Join('\t', e.Split('\t').Take(2))));
+        Assert.Contains("V0010__user_event_log.sql", ScriptFiles);
         Assert.Equal(expected, await database.RowsAsync("SELECT version, name, checksum FROM schema_migrations ORDER BY version"));
         Assert.Empty(await SchemaMigrator.GetPendingAsync(database.DataSource, TestContext.Current.CancellationToken));
     }
@@ -118,14 +123,14 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(
             () => SchemaMigrator.EnsureCurrentAsync(database.DataSource, TestContext.Current.CancellationToken));
-        Assert.Equal("database schema is not up to date: pending V0001, V0002, V0003, V0004, V0010, V0011, V0030, V0031, V0032 — run ./samplemind db migrate", error.Message);
+        Assert.Equal($"database schema is not up to date: pending {string.Join(", ", AllVersions)} — run ./samplemind db migrate", error.Message);
 
         await SchemaMigrator.MigrateAsync(database.DataSource, TestContext.Current.CancellationToken);
         await database.ExecuteAsync("DELETE FROM schema_migrations WHERE version >= 3");
-        Assert.Equal(["V0003", "V0004", "V0010", "V0011", "V0030", "V0031", "V0032"], await SchemaMigrator.GetPendingAsync(database.DataSource, TestContext.Current.CancellationToken));
+        Assert.Equal(AllVersions[2..], await SchemaMigrator.GetPendingAsync(database.DataSource, TestContext.Current.CancellationToken));
         error = await Assert.ThrowsAsync<InvalidOperationException>(
             () => SchemaMigrator.EnsureCurrentAsync(database.DataSource, TestContext.Current.CancellationToken));
-        Assert.Equal("database schema is not up to date: pending V0003, V0004, V0010, V0011, V0030, V0031, V0032 — run ./samplemind db migrate", error.Message);
+        Assert.Equal($"database schema is not up to date: pending {string.Join(", ", AllVersions[2..])} — run ./samplemind db migrate", error.Message);
     }
 
     [Fact]

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using SampleMind.Ingest;
 using SampleMind.Users;
 
 namespace SampleMind.IntegrationTests.Ingest;
 
 /// <summary>
-/// An <see cref="IClusterClient"/> whose user grains only record what <c>IngestAsync</c> received (and fail for
+/// An <see cref="IClusterClient"/> whose ingest router is the real fan-out and whose user grains only record what <c>IngestAsync</c> received (and fail for
 /// chosen users), so the HTTP layer is tested over real sockets without a silo.
 /// </summary>
 // Not sealed: DispatchProxy derives a runtime type from it.
@@ -41,6 +42,15 @@ public class FakeClusterClient : DispatchProxy
             var grain = DispatchProxy.Create<IUserGrain, FakeUserGrain>();
             ((FakeUserGrain)(object)grain).Attach(this, key);
             return grain;
+        }
+
+        if (targetMethod is { Name: "GetGrain", IsGenericMethod: true }
+            && targetMethod.GetGenericArguments()[0] == typeof(IUserIngestRouterGrain))
+        {
+            // The real fan-out over this client's fake user grains: what the silo-local router does.
+            var router = DispatchProxy.Create<IUserIngestRouterGrain, FakeIngestRouter>();
+            ((FakeIngestRouter)(object)router).Attach((IGrainFactory)(object)this);
+            return router;
         }
 
         throw new NotSupportedException($"FakeClusterClient does not implement {targetMethod}");
@@ -80,5 +90,19 @@ public class FakeUserGrain : DispatchProxy
     {
         nameof(IUserGrain.IngestAsync) => _cluster!.IngestAsync(_key, (UserEvent[])args![0]!),
         _ => throw new NotSupportedException($"FakeUserGrain does not implement {targetMethod}"),
+    };
+}
+
+// Not sealed: DispatchProxy derives a runtime type from it.
+public class FakeIngestRouter : DispatchProxy
+{
+    private IGrainFactory? _grains;
+
+    internal void Attach(IGrainFactory grains) => _grains = grains;
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => targetMethod?.Name switch
+    {
+        nameof(IUserIngestRouterGrain.IngestAsync) => UserIngestFanOut.IngestAsync(_grains!, (UserEventBatch[])args![0]!, (int)args[1]!),
+        _ => throw new NotSupportedException($"FakeIngestRouter does not implement {targetMethod}"),
     };
 }

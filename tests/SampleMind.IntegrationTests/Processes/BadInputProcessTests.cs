@@ -21,7 +21,8 @@ public sealed class BadInputStack : IAsyncLifetime
         var silo = _cluster.StartSilo("silo", SiloPorts.Free());
         var client = _cluster.StartClientApi();
         await Task.WhenAll(silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
-        Http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        // The ingest tests choose their own write key (or none); /api/* requests get a bearer key.
+        Http = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(30), writeKeyOnIngest: false);
     }
 
     public async ValueTask DisposeAsync()

@@ -41,7 +41,7 @@ public sealed class ClusterProcessTests
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await ProcessCluster.CreateAsync(ct);
         var client = cluster.StartClientApi();
-        using var http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        using var http = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(5));
 
         var clock = Stopwatch.StartNew();
         HttpResponseMessage? live = null;
@@ -85,7 +85,7 @@ public sealed class ClusterProcessTests
         await Task.WhenAll(silos.Values.Select(s => s.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct))
             .Append(client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct)));
 
-        using var http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        using var http = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(15));
         var key = $"probe-{Guid.NewGuid():N}";
         var value = $"written at {DateTimeOffset.UtcNow:O}";
         using var put = await http.PutAsJsonAsync($"/api/diagnostics/probe/{key}", new { value }, ct);

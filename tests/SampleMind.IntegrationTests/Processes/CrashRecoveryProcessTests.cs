@@ -35,12 +35,10 @@ public sealed class CrashRecoveryProcessTests(ITestOutputHelper output)
         var clientApiPid = stack.PidOf("client-api");
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0}s stack up (silo pid {siloBefore}, client-api pid {clientApiPid})");
 
-        using var http = new HttpClient { BaseAddress = stack.ClientApiAddress, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("dev-write-key:"u8));
+        using var http = TestApiKeys.Client(stack.ClientApiAddress, TimeSpan.FromSeconds(60));
         // The senders give up on a request after 10 s, as Segment's libraries do: calls in flight at the kill are only
         // answered (503) after Orleans' 30 s response timeout, and the senders must keep sending through the outage.
-        using var senderHttp = new HttpClient { BaseAddress = stack.ClientApiAddress, Timeout = TimeSpan.FromSeconds(10) };
-        senderHttp.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
+        using var senderHttp = TestApiKeys.Client(stack.ClientApiAddress, TimeSpan.FromSeconds(10));
         var userIds = Enumerable.Range(0, Users).Select(i => $"crash-u{i:D3}").ToArray();
         var tally = new Tally();
         using var stop = new CancellationTokenSource();

@@ -159,7 +159,7 @@ public sealed class HostProcess : IAsyncDisposable
 
     public async Task<T?> GetJsonAsync<T>(string path, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+        using var http = TestApiKeys.Client(BaseAddress, TimeSpan.FromSeconds(20));
         return await http.GetFromJsonAsync<T>(path, cancellationToken);
     }
 

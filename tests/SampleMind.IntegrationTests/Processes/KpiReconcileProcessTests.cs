@@ -191,8 +191,7 @@ public sealed class KpiReconcileProcessTests
 
     private static HttpClient Http(Uri baseAddress)
     {
-        var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(15) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("dev-write-key:")));
+        var http = TestApiKeys.Client(baseAddress, TimeSpan.FromSeconds(15));
         return http;
     }
 }

@@ -79,14 +79,18 @@ public sealed class ProcessCluster : IAsyncDisposable
         return silo;
     }
 
-    public HostProcess StartClientApi(string name = "client-api")
+    /// <summary>Starts client-api on a free port with the test keys (<see cref="TestApiKeys"/>) and <paramref name="settings"/> added.</summary>
+    public HostProcess StartClientApi(string name = "client-api", IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var client = HostProcess.Start(name, BuiltHosts.ClientApiDll, BuiltHosts.FreeTcpPort(), new Dictionary<string, string?>
+        var environment = TestApiKeys.ClientApiEnvironment();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            ["SAMPLEMIND_PG"] = Database.ConnectionString,
-            ["Orleans__ClusteringMode"] = "AdoNet",
-            ["Orleans__ClusterId"] = ClusterId,
-        });
+            environment[key] = value;
+        }
+        environment["SAMPLEMIND_PG"] = Database.ConnectionString;
+        environment["Orleans__ClusteringMode"] = "AdoNet";
+        environment["Orleans__ClusterId"] = ClusterId;
+        var client = HostProcess.Start(name, BuiltHosts.ClientApiDll, BuiltHosts.FreeTcpPort(), environment);
         _processes.Add(client);
         return client;
     }

@@ -44,8 +44,8 @@ public sealed class RetentionStack : IAsyncLifetime
         Silo = _cluster.StartSilo("silo", SiloPorts.Free(), SiloSettings);
         var client = _cluster.StartClientApi();
         await Task.WhenAll(Silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
-        Http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("dev-write-key:"u8));
+        // The growth team's key on /api, the write key on /v1.
+        Http = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(30), TestApiKeys.Growth);
 
         // 30 days of history ending today 00:00 UTC (ingest takes no future timestamps).
         var simulator = new PopulationSimulator(new SimulationOptions { Users = Users, Days = 30, Seed = 31 });

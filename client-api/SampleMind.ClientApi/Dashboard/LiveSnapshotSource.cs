@@ -1,0 +1,77 @@
+using SampleMind.Analytics.FunnelMetrics;
+using SampleMind.Campaigns;
+using SampleMind.ClientApi.Apis;
+using SampleMind.Cohorts;
+using SampleMind.FunnelMetrics;
+using SampleMind.Kpis;
+using SampleMind.ModelVersions;
+
+namespace SampleMind.ClientApi.Dashboard;
+
+/// <summary>The KPI tiles of today (UTC). MRR is the revenue of the trailing 30 days (today included).</summary>
+public sealed record class LiveTiles(
+    DateOnly Date,
+    int Dau,
+    int Wap,
+    int Signups,
+    decimal Revenue,
+    decimal Mrr,
+    decimal? Arpu,
+    decimal? ConversionRate);
+
+/// <summary>Everything the live dashboard shows from the aggregate grains, as of <see cref="At"/>.</summary>
+public sealed record class LiveSnapshot(
+    DateTimeOffset At,
+    LiveTiles Tiles,
+    KpiDayRow[] Days,
+    ModelVersionRow[] Models,
+    CampaignView[] Campaigns,
+    FunnelView[] Funnels,
+    CohortRow[] Cohorts);
+
+/// <summary>
+/// Reads the live snapshot from the grains at most four times a second, however many dashboards are open: every
+/// <c>/api/live</c> stream shares the snapshot taken in the last <see cref="MaxAge"/> (short, so a stream's
+/// once-a-second round is never much older than the grains).
+/// </summary>
+public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time)
+{
+    /// <summary>Days in the DAU/WAP series and in MRR.</summary>
+    public const int Days = 30;
+
+    private static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(250);
+
+    private readonly Lock _gate = new();
+    private Task<LiveSnapshot>? _current;
+    private long _takenAt;
+
+    public Task<LiveSnapshot> GetAsync()
+    {
+        lock (_gate)
+        {
+            if (_current is null || _current.IsFaulted || time.GetElapsedTime(_takenAt) >= MaxAge)
+            {
+                _takenAt = time.GetTimestamp();
+                _current = TakeAsync();
+            }
+            return _current;
+        }
+    }
+
+    private async Task<LiveSnapshot> TakeAsync()
+    {
+        var now = time.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var days = KpisApi.GetDayRowsAsync(client, today.AddDays(1 - Days), today);
+        var models = ModelsApi.GetAllAsync(client);
+        var campaigns = CampaignsApi.ListAsync(client);
+        var cohorts = CohortsApi.GetAllAsync(client);
+        var funnels = Task.WhenAll(FunnelFigures.Names.Select(n => client.GetGrain<IFunnelGrain>(n).GetAsync()));
+        await Task.WhenAll(days, models, campaigns, cohorts, funnels);
+
+        var rows = await days;
+        var last = rows[^1];
+        var tiles = new LiveTiles(today, last.Dau, last.Wap, last.NewSignups, last.DailyRevenue, rows.Sum(r => r.DailyRevenue), last.Arpu, last.ConversionRate);
+        return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!);
+    }
+}

@@ -1,0 +1,55 @@
+using SampleMind.Cli.Infrastructure;
+using Spectre.Console;
+
+namespace SampleMind.Cli.Bench;
+
+/// <summary>One bar per phase on stderr, its live figure in the description; plain lines when stderr is not a terminal.</summary>
+internal sealed class BenchProgress
+{
+    private readonly ProgressContext? _context;
+
+    private BenchProgress(ProgressContext? context) => _context = context;
+
+    public static async Task RunAsync(Func<BenchProgress, Task> body)
+    {
+        var console = EventProgress.Console;
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            await body(new BenchProgress(null));
+            return;
+        }
+
+        await console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(context => body(new BenchProgress(context)));
+    }
+
+    /// <summary>A phase expected to take about <paramref name="seconds"/>.</summary>
+    public BenchPhase Start(string name, double seconds) => new(name, _context?.AddTask(Markup.Escape(name), maxValue: Math.Max(1, seconds)));
+}
+
+internal sealed class BenchPhase(string name, ProgressTask? task)
+{
+    public void Update(double seconds, string detail)
+    {
+        if (task is not null)
+        {
+            task.Value = Math.Min(seconds, task.MaxValue * 0.99);
+            task.Description = Markup.Escape($"{name}: {detail}");
+        }
+    }
+
+    public void Done(string summary)
+    {
+        if (task is null)
+        {
+            EventProgress.Console.WriteLine($"bench: {name}: {summary}");
+            return;
+        }
+        task.Description = Markup.Escape($"{name}: {summary}");
+        task.Value = task.MaxValue;
+        task.StopTask();
+    }
+}
