@@ -35,7 +35,10 @@ public sealed class RetentionCampaignsGrain(
             return new RetentionCampaignCreated(await store.GetAsync(existing, now), true, null);
         }
 
-        var id = $"rc-{Guid.NewGuid():N}"[..15];
+        // An idempotency key fixes the id (and so every user's arm): a retried or replayed creation assigns alike.
+        var id = request.IdempotencyKey is { } k
+            ? "rc-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(k)))[..12]
+            : $"rc-{Guid.NewGuid():N}"[..15];
         var target = request.Target!;
         var holdout = request.HoldoutShare!.Value;
         var users = await TargetsAsync(target);
