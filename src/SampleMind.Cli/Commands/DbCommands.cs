@@ -20,7 +20,7 @@ public sealed class DbMigrateCommand : AsyncCommand<DbSettings>
     {
         await using var dataSource = CliDatabase.Open(settings.Connection);
         var applied = await CliDatabase.RunAsync(dataSource, ds => SchemaMigrator.MigrateAsync(ds, cancellationToken));
-        DbOutput.Line(applied.Count == 0
+        AnsiConsole.MarkupLine(applied.Count == 0
             ? "[green]up to date[/]: nothing to apply"
             : $"[green]applied[/] {applied.Count}: {string.Join(", ", applied)}");
         return 0;
@@ -39,7 +39,7 @@ public sealed class DbStatusCommand : AsyncCommand<DbSettings>
             AnsiConsole.MarkupLine("[green]up to date[/]");
             return 0;
         }
-        DbOutput.Line($"[yellow]pending[/] {pending.Count}: {string.Join(", ", pending)} — run ./samplemind db migrate");
+        AnsiConsole.MarkupLine($"[yellow]pending[/] {pending.Count}: {string.Join(", ", pending)} — run ./samplemind db migrate");
         return 1;
     }
 }
@@ -67,21 +67,5 @@ public sealed class DbEventsCommand : AsyncCommand<DbSettings>
         });
         Console.WriteLine(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return 0;
-    }
-}
-
-internal static class DbOutput
-{
-    /// <summary>One result line: coloured on a terminal; plain and never wrapped when redirected (Spectre wraps at 80 columns there).</summary>
-    public static void Line(string markup)
-    {
-        if (AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            AnsiConsole.MarkupLine(markup);
-        }
-        else
-        {
-            Console.WriteLine(Markup.Remove(markup));
-        }
     }
 }
