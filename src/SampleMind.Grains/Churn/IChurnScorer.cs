@@ -9,6 +9,9 @@ namespace SampleMind.Churn;
 /// </summary>
 public interface IChurnScorer
 {
+    /// <summary>The version scores come from now ("rules@1", "churn@N").</summary>
+    string Version { get; }
+
     ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features);
 
     /// <summary>The segment predicted for 30 days from now; null when the scorer cannot predict it (the rules cannot).</summary>
@@ -18,6 +21,8 @@ public interface IChurnScorer
 /// <summary>The transparent rule-based score (<see cref="RuleBasedChurnScorer"/>), used until a trained model is promoted.</summary>
 public sealed class RuleChurnScorer : IChurnScorer
 {
+    public string Version => RuleBasedChurnScorer.Version;
+
     public ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)
         => RuleBasedChurnScorer.Assess(features, model.LifetimeRevenue, model.MonthlyRevenue);
 }

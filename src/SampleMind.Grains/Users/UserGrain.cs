@@ -54,6 +54,7 @@ public sealed class UserGrain(
         if (replayed > 0)
         {
             logger.LogInformation("{UserId} replayed {Count} events from the log after its snapshot", UserId, replayed);
+            PostIndexRow(); // the index may not have seen these events (a crash before its flush, or an imported log)
         }
         _segment = _model.EventsApplied > 0 ? _model.SegmentAt(timeProvider.GetUtcNow()) : null;
 

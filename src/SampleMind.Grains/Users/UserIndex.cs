@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using SampleMind.Analytics.Churn;
 using SampleMind.Analytics.Segments;
+using SampleMind.Churn;
 using SampleMind.Rollups;
 
 namespace SampleMind.Users;
@@ -206,18 +207,21 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         => new(StringComparer.Ordinal) { [RiskLevels.High] = 0, [RiskLevels.Medium] = 0, [RiskLevels.Low] = 0 };
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> rows scored before <paramref name="staleBefore"/>, marking them scored at
-    /// <paramref name="now"/> so that other silos skip them, and returns their user ids.
+    /// Claims up to <paramref name="limit"/> rows scored before <paramref name="staleBefore"/> or by another model version
+    /// than <paramref name="modelVersion"/>, marking them scored at <paramref name="now"/> so that other silos skip them,
+    /// and returns their user ids.
     /// </summary>
-    public async Task<string[]> ClaimStaleAsync(DateTimeOffset staleBefore, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    public async Task<string[]> ClaimStaleAsync(DateTimeOffset staleBefore, string modelVersion, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE user_index SET scored_at = @now
-            WHERE user_id IN (SELECT user_id FROM user_index WHERE scored_at < @stale ORDER BY scored_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+            WHERE user_id IN (SELECT user_id FROM user_index WHERE scored_at < @stale OR (model_version <> @version AND scored_at < @now)
+                              ORDER BY scored_at LIMIT @limit FOR UPDATE SKIP LOCKED)
             RETURNING user_id
             """);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("stale", staleBefore);
+        command.Parameters.AddWithValue("version", modelVersion);
         command.Parameters.AddWithValue("limit", limit);
         var users = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -236,6 +240,7 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
 /// </summary>
 public sealed class UserIndexRefresher(
     PostgresUserIndex index,
+    IChurnScorer scorer,
     IGrainFactory grains,
     TimeProvider time,
     IOptions<UserIndexOptions> options,
@@ -263,7 +268,7 @@ public sealed class UserIndexRefresher(
     {
         var o = options.Value;
         var now = time.GetUtcNow();
-        var users = await index.ClaimStaleAsync(now - o.StaleAfter, now, o.RefreshBatch, cancellationToken);
+        var users = await index.ClaimStaleAsync(now - o.StaleAfter, scorer.Version, now, o.RefreshBatch, cancellationToken);
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = o.RefreshConcurrency, CancellationToken = cancellationToken },
             async (user, _) => await grains.GetGrain<IUserGrain>(user).RefreshIndexAsync());
         return users.Length;
@@ -271,11 +276,21 @@ public sealed class UserIndexRefresher(
 
     private async Task RunAsync()
     {
-        using var timer = new PeriodicTimer(options.Value.RefreshInterval); // a real-time schedule; "now" comes from the TimeProvider
+        // Look every few seconds; run a round when the interval has passed or the scorer's model version changed (a
+        // promotion re-scores the whole index within seconds, not at the next interval).
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Min(5, options.Value.RefreshInterval.TotalSeconds)));
+        var lastRound = DateTimeOffset.MinValue;
+        var lastVersion = scorer.Version;
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
+                var now = DateTimeOffset.UtcNow; // a real-time schedule; "now" for scores comes from the TimeProvider
+                if (now - lastRound < options.Value.RefreshInterval && scorer.Version == lastVersion)
+                {
+                    continue;
+                }
+                (lastRound, lastVersion) = (now, scorer.Version);
                 try
                 {
                     while (await RefreshStaleAsync(_stopping.Token) == options.Value.RefreshBatch)

@@ -68,6 +68,15 @@ public sealed class ChurnPromotionProcessTests
             Assert.InRange(after[user].GetProperty("factors").GetArrayLength(), 0, 3);
         }
         Assert.Contains(s_users, u => after[u].GetProperty("score").GetDouble() != before[u].GetProperty("score").GetDouble());
+
+        // The user index follows the promotion without new events: the rows (written when the grains replayed their log
+        // at activation, under rules@1) are all re-scored by churn@1.
+        var indexed = await Eventually.GetAsync(() => http.GetFromJsonAsync<JsonElement>("/api/risk?limit=1000", ct),
+            page => page.GetProperty("items").EnumerateArray().All(i => i.GetProperty("modelVersion").GetString() == "churn@1"),
+            TimeSpan.FromSeconds(60));
+        var items = indexed.GetProperty("items").EnumerateArray().ToArray();
+        Assert.Equal(s_users.Order(StringComparer.Ordinal), items.Select(i => i.GetProperty("userId").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(items, i => Assert.Equal("churn@1", i.GetProperty("modelVersion").GetString()));
         Assert.False(silo.HasExited);
 
         view = await http.GetFromJsonAsync<JsonElement>($"/api/users/{s_users[0]}", ct);
