@@ -279,7 +279,7 @@ public sealed class UserIndexRefresher(
         // Look every few seconds; run a round when the interval has passed or the scorer's model version changed (a
         // promotion re-scores the whole index within seconds, not at the next interval).
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Min(5, options.Value.RefreshInterval.TotalSeconds)));
-        var lastRound = DateTimeOffset.MinValue;
+        var lastRound = DateTimeOffset.UtcNow;
         var lastVersion = scorer.Version;
         try
         {
