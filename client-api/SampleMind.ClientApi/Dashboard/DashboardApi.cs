@@ -34,11 +34,13 @@ public static class DashboardApi
         var dashboard = app.MapGroup("/api").WithTags("Dashboard");
         dashboard.MapGet("/dashboard/config", GetConfig)
             .WithName("GetDashboardConfig")
-            .WithSummary("The page's settings: links, and the local read key when the page is opened from this machine (loopback address and host name); no key otherwise.")
+            .WithSummary("The dashboard page's settings")
+            .WithDescription("Links, and the local read key when the page is opened from this machine (loopback address and host name); no key otherwise.")
             .AllowAnonymous();
         dashboard.MapGet("/live", Live)
             .WithName("GetLive")
-            .WithSummary("Server-Sent Events, one round a second: `tiles` (today's KPI tiles) every second; `days` (the KPI day rows of the last 30 days that changed, all at first), `models`, `campaigns`, `funnels` and `cohorts` (whole lists) when they changed. `unavailable` when the cluster did not answer.")
+            .WithSummary("The live dashboard stream (Server-Sent Events)")
+            .WithDescription("One round a second: `tiles` (today's KPI tiles) every second; `days` (the KPI day rows of the last 30 days that changed, all at first), `models`, `campaigns`, `funnels` and `cohorts` (whole lists) when they changed. `unavailable` when the cluster did not answer.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireApiRole(ApiRole.Read);
         return app;
