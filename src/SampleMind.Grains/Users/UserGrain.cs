@@ -26,7 +26,6 @@ public sealed class UserGrain(
     private long _nextSeq = 1;
     private long _appliedSeq;
     private int _sinceSnapshot;
-    private string? _segment;
 
     private string UserId => this.GetPrimaryKeyString();
 
@@ -56,7 +55,6 @@ public sealed class UserGrain(
             logger.LogInformation("{UserId} replayed {Count} events from the log after its snapshot", UserId, replayed);
             PostIndexRow(); // the index may not have seen these events (a crash before its flush, or an imported log)
         }
-        _segment = _model.EventsApplied > 0 ? _model.SegmentAt(timeProvider.GetUtcNow()) : null;
 
         var interval = options.Value.SnapshotInterval;
         this.RegisterGrainTimer(SnapshotIfDueAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
@@ -130,13 +128,7 @@ public sealed class UserGrain(
 
         if (applied > 0)
         {
-            var segment = _model.SegmentAt(timeProvider.GetUtcNow());
-            if (_segment is not null && segment != _segment)
-            {
-                logger.LogDebug("{UserId} moved from {From} to {To}", UserId, _segment, segment);
-            }
-            _segment = segment;
-            PostIndexRow();
+            PostIndexRow(); // the segment and risk as of now, once per ingest (segment moves roll up through SegmentUserRollup)
             _sinceSnapshot += applied;
             if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
             {
