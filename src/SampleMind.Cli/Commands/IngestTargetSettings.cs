@@ -16,6 +16,14 @@ public class IngestTargetSettings : CommandSettings
     [Description("Segment write key (HTTP Basic user name, empty password)")]
     public string? WriteKey { get; set; }
 
+    [CommandOption("--into-log")]
+    [Description("Bulk-load the events straight into an empty user event log (binary COPY, one transaction; no silo needed): for training sets and benchmarks")]
+    public bool IntoLog { get; set; }
+
+    [CommandOption("--connection <CONNECTION>")]
+    [Description("With --into-log: the PostgreSQL connection string (default: SAMPLEMIND_PG)")]
+    public string? Connection { get; set; }
+
     [CommandOption("--concurrency <C>")]
     [Description("Batches in flight at once")]
     [DefaultValue(4)]
@@ -45,6 +53,11 @@ public class IngestTargetSettings : CommandSettings
             }
         }
 
+        if (IntoLog && Target is not null)
+        {
+            return ValidationResult.Error("give either --target URL or --into-log, not both");
+        }
+
         if (Concurrency is < 1 or > 256)
         {
             return ValidationResult.Error("--concurrency must be between 1 and 256");
@@ -56,6 +69,16 @@ public class IngestTargetSettings : CommandSettings
         }
 
         return Rate is <= 0 ? ValidationResult.Error("--rate must be positive") : ValidationResult.Success();
+    }
+
+    /// <summary>Where the events go: <c>--target</c> (HTTP) or <c>--into-log</c> (COPY); the caller checked that one is given.</summary>
+    internal async Task<IEventSink> OpenSinkAsync(CancellationToken cancellationToken)
+    {
+        if (!IntoLog)
+        {
+            return new HttpSink(CreateSender());
+        }
+        return await LogCopySink.OpenAsync(CliDatabase.Open(Connection), cancellationToken);
     }
 
     internal BatchSender CreateSender() =>

@@ -13,7 +13,7 @@ public sealed class ReplaySettings : IngestTargetSettings
     public string File { get; set; } = "";
 
     public override ValidationResult Validate() =>
-        Target is null ? ValidationResult.Error("replay needs --target URL and --write-key KEY") : base.Validate();
+        Target is null && !IntoLog ? ValidationResult.Error("replay needs --target URL and --write-key KEY, or --into-log") : base.Validate();
 }
 
 /// <summary><c>samplemind replay FILE --target URL --write-key K</c>: sends a file's events in file order.</summary>
@@ -35,8 +35,8 @@ public sealed class ReplayCommand : AsyncCommand<ReplaySettings>
         long read = 0;
         await using (file)
         {
-            await using var sink = new HttpSink(settings.CreateSender());
-            await EventProgress.RunAsync(Markup.Escape(Path.GetFileName(settings.File)), file.Length, () => read, () => sink.Delivered, async setProgress =>
+            await using var sink = await settings.OpenSinkAsync(cancellationToken);
+            await EventProgress.RunAsync(Markup.Escape(Path.GetFileName(settings.File)), file.Length, () => read, settings.IntoLog ? null : () => sink.Delivered, async setProgress =>
             {
                 var buffer = new byte[1 << 20];
                 var filled = 0;
@@ -88,12 +88,16 @@ public sealed class ReplayCommand : AsyncCommand<ReplaySettings>
                     }
                 }
 
+                if (settings.IntoLog && cancellationToken.IsCancellationRequested)
+                {
+                    throw new CliException("interrupted: nothing was loaded into the log", 130);
+                }
                 await sink.CompleteAsync();
             });
         }
 
         var seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"sent {read:N0} events from {settings.File} to {settings.Target} in {seconds:F1} s ({read / Math.Max(seconds, 1e-9):N0} ev/s)");
+        Console.WriteLine($"{(settings.IntoLog ? "loaded" : "sent")} {read:N0} events from {settings.File} {(settings.IntoLog ? "into the user event log" : "to " + settings.Target)} in {seconds:F1} s ({read / Math.Max(seconds, 1e-9):N0} ev/s)");
         return cancellationToken.IsCancellationRequested ? 130 : 0;
     }
 }

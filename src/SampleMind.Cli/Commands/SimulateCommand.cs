@@ -66,9 +66,14 @@ public sealed class SimulateSettings : IngestTargetSettings
 
     public override ValidationResult Validate()
     {
-        if ((Out is null) == (Target is null))
+        if ((Out is not null ? 1 : 0) + (Target is not null ? 1 : 0) + (IntoLog ? 1 : 0) != 1)
         {
-            return ValidationResult.Error("give exactly one of --out FILE or --target URL");
+            return ValidationResult.Error("give exactly one of --out FILE, --target URL or --into-log");
+        }
+
+        if (IntoLog && Live)
+        {
+            return ValidationResult.Error("--live needs --target URL (a bulk load into the log has an end)");
         }
 
         if (Users is < 0 or > 10_000_000 || Days is < 0 or > 3650 || StartUser < 0)
@@ -168,7 +173,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
         var simulator = new PopulationSimulator(options);
         var clock = Stopwatch.StartNew();
         long delivered;
-        await using (var sink = settings.Out is null ? new HttpSink(settings.CreateSender()) : (IEventSink)FileSink.Create(settings.Out))
+        await using (var sink = settings.Out is null ? await settings.OpenSinkAsync(cancellationToken) : FileSink.Create(settings.Out))
         {
             var description = $"{options.Users:N0} users × {options.Days} days" + (settings.Live ? ", then live (Ctrl+C stops)" : "");
             await EventProgress.RunAsync(description, options.Days, () => simulator.EventsGenerated, settings.Target is null ? null : () => sink.Delivered,
@@ -180,6 +185,10 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                         await RunLiveAsync(simulator, sink, cancellationToken);
                     }
 
+                    if (settings.IntoLog && cancellationToken.IsCancellationRequested)
+                    {
+                        throw new CliException("interrupted: nothing was loaded into the log", 130);
+                    }
                     await WithFileErrors(settings.Out, sink.CompleteAsync);
                 });
             delivered = sink.Delivered;
@@ -195,8 +204,8 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
         }
 
         var seconds = clock.Elapsed.TotalSeconds;
-        var where = settings.Out is not null ? settings.Out + (truthPath is null ? "" : $" (+ {truthPath})") : settings.Target;
-        Console.WriteLine($"{(settings.Out is null ? "sent" : "wrote")} {delivered:N0} events for {options.Users:N0} users " +
+        var where = settings.Out is not null ? settings.Out + (truthPath is null ? "" : $" (+ {truthPath})") : settings.Target ?? "the user event log";
+        Console.WriteLine($"{(settings.Target is not null ? "sent" : settings.IntoLog ? "loaded" : "wrote")} {delivered:N0} events for {options.Users:N0} users " +
             $"({options.WindowDescription()}) to {where} in {seconds:F1} s ({delivered / Math.Max(seconds, 1e-9):N0} ev/s)");
         // Ctrl+C ends --live normally; anywhere else it is an interruption.
         return cancellationToken.IsCancellationRequested && !settings.Live ? 130 : 0;

@@ -11,6 +11,7 @@ using SampleMind.Churn;
 using SampleMind.Cli.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Spectre.Console.Rendering;
 
 namespace SampleMind.Cli.Commands;
 
@@ -51,29 +52,40 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, TrainChurnSettings settings, CancellationToken cancellationToken)
     {
         await using var dataSource = CliDatabase.Open(settings.Connection);
-        var (events, first, last) = await CliDatabase.RunAsync(dataSource, ds => RangeAsync(ds, cancellationToken));
-        if (events == 0)
+        var (estimate, first, last) = await CliDatabase.RunAsync(dataSource, ds => RangeAsync(ds, cancellationToken));
+        if (first is null || last is null)
         {
             throw new CliException("the user event log is empty: nothing to train on (load events first, e.g. ./samplemind simulate --days 90 --target …)");
         }
-        var plan = ChurnTrainingSet.Plan(first, last, settings.StepDays);
+        var plan = ChurnTrainingSet.Plan(first.Value, last.Value, settings.StepDays);
         var needed = ChurnTrainingSet.MinHistoryDays + ChurnTrainingSet.HorizonDays + settings.StepDays;
         if (plan.Cutoffs.Count < 2)
         {
-            throw new CliException($"the user event log spans {last.DayNumber - first.DayNumber + 1} days ({first:yyyy-MM-dd} to {last:yyyy-MM-dd}): "
+            throw new CliException($"the user event log spans {last.Value.DayNumber - first.Value.DayNumber + 1} days ({first:yyyy-MM-dd} to {last:yyyy-MM-dd}): "
                 + $"too short to train on, train-churn needs at least {needed + 1} days (history, two cut-off dates, 30 days of outcome)");
         }
 
         var clock = Stopwatch.StartNew();
         var options = new ChurnTrainingOptions { Trees = settings.Trees };
         ChurnTrainingResult? result = null;
-        long replayed = 0;
         var examples = new List<ChurnExample>();
-        await Progress(async (replay, train) =>
+        var log = new LogRead(0, 0);
+        var stages = new List<(string Stage, double Seconds)>();
+        await Progress(async (read, replay, train) =>
         {
-            replay.MaxValue = events;
-            examples = await CliDatabase.RunAsync(dataSource, ds => ReplayAsync(ds, plan, n => replay.Value = replayed = n, cancellationToken));
-            replay.Value = replay.MaxValue;
+            read.MaxValue = Math.Max(1, estimate);
+            read.IsIndeterminate = estimate == 0;
+            var store = new CompactEventStore();
+            log = await CliDatabase.RunAsync(dataSource, ds => ReadLogAsync(ds, store, read, cancellationToken));
+            read.MaxValue = read.Value = Math.Max(1, log.Events);
+            read.IsIndeterminate = false;
+            stages.Add(("read the log", clock.Elapsed.TotalSeconds));
+
+            replay.MaxValue = Math.Max(1, store.Users);
+            examples = await Task.Run(() => Replay(store, plan, replay, cancellationToken), cancellationToken);
+            stages.Add(("replay users at past dates", clock.Elapsed.TotalSeconds - stages.Sum(x => x.Seconds)));
+
+            train.StartTask();
             train.IsIndeterminate = true;
             try
             {
@@ -85,7 +97,9 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
             }
             train.IsIndeterminate = false;
             train.Value = train.MaxValue;
-        }, () => replayed);
+            stages.Add(("train, calibrate, evaluate", clock.Elapsed.TotalSeconds - stages.Sum(x => x.Seconds)));
+        });
+        var events = log.Events;
 
         var store = new ChurnModelStore(dataSource);
         var version = await CliDatabase.RunAsync(dataSource, _ => store.RegisterAsync(result!, cancellationToken));
@@ -113,40 +127,48 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
                 m.SegmentStayAccuracy,
                 events,
                 seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                stageSeconds = stages.ToDictionary(x => x.Stage, x => Math.Round(x.Seconds, 1)),
             }, ChurnModelStore.Json));
             return 0;
         }
-        Report(version, promoted, m, events, examples.Count, clock.Elapsed);
+        Report(version, promoted, m, events, examples.Count, clock.Elapsed, stages);
         return 0;
     }
 
-    private static async Task Progress(Func<ProgressTask, ProgressTask, Task> body, Func<long> events)
+    private static async Task Progress(Func<ProgressTask, ProgressTask, ProgressTask, Task> body)
     {
         var console = EventProgress.Console;
         if (!console.Profile.Capabilities.Interactive)
         {
-            var replay = new ProgressTask(0, "replay", 1, autoStart: false);
-            await body(replay, new ProgressTask(1, "train", 1, autoStart: false));
+            await body(new ProgressTask(0, "read", 1, autoStart: false), new ProgressTask(1, "replay", 1, autoStart: false),
+                new ProgressTask(2, "train", 1, autoStart: false));
             return;
         }
         await console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new EventRateColumn(events, null),
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new CountAndRateColumn(),
                 new ElapsedTimeColumn(), new SpinnerColumn())
-            .StartAsync(async context => await body(context.AddTask("replaying users at past dates"), context.AddTask("training", maxValue: 1)));
+            .StartAsync(async context => await body(
+                context.AddTask("reading the log (events)"),
+                context.AddTask("replaying users at past dates (users)", autoStart: false),
+                context.AddTask("training", autoStart: false, maxValue: 1)));
     }
 
-    private static async Task<(long Events, DateOnly First, DateOnly Last)> RangeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>The first and last day of the log (null when empty), and the planner's estimate of its rows (0: unknown).</summary>
+    private static async Task<(long Estimate, DateOnly? First, DateOnly? Last)> RangeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT count(*), min(ts), max(ts) FROM user_events");
+        // min/max come from the ts index; count(*) would scan the whole log once more.
+        await using var command = dataSource.CreateCommand("""
+            SELECT (SELECT min(ts) FROM user_events), (SELECT max(ts) FROM user_events),
+                   (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'user_events'::regclass)
+            """);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            var count = reader.GetInt64(0);
-            return count == 0
-                ? (0, default, default)
-                : (count, DateOnly.FromDateTime(reader.GetFieldValue<DateTime>(1)), DateOnly.FromDateTime(reader.GetFieldValue<DateTime>(2)));
+            return reader.IsDBNull(0)
+                ? (0, null, null)
+                : (reader.GetInt64(2), DateOnly.FromDateTime(reader.GetFieldValue<DateTime>(0)), DateOnly.FromDateTime(reader.GetFieldValue<DateTime>(1)));
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
         {
@@ -154,59 +176,88 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         }
     }
 
-    /// <summary>Reads the log user by user (one reader) and replays users in parallel (the other cores).</summary>
-    private static async Task<List<ChurnExample>> ReplayAsync(NpgsqlDataSource dataSource, ChurnTrainingPlan plan, Action<long> progress, CancellationToken cancellationToken)
+    private sealed record class LogRead(long Events, int Users);
+
+    /// <summary>
+    /// Reads the whole log in table order (one sequential scan: no sort of the log by user, which spills to disk at
+    /// tens of millions of events) into <paramref name="store"/>, parsing on every core; each user's events go to one
+    /// parser (by hash), so a user's bytes have one writer.
+    /// </summary>
+    private static async Task<LogRead> ReadLogAsync(NpgsqlDataSource dataSource, CompactEventStore store, ProgressTask progress, CancellationToken cancellationToken)
     {
-        var users = Channel.CreateBounded<(string UserId, List<string> Payloads)>(256);
-        var examples = new ConcurrentBag<ChurnExample>();
-        var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Run(async () =>
+        const int BatchSize = 512;
+        var parsers = Math.Max(1, Environment.ProcessorCount);
+        var queues = Enumerable.Range(0, parsers).Select(_ => Channel.CreateBounded<List<(string User, string Json)>>(16)).ToArray();
+        var workers = queues.Select(queue => Task.Run(async () =>
         {
-            await foreach (var (userId, payloads) in users.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var batch in queue.Reader.ReadAllAsync(cancellationToken))
             {
-                foreach (var example in ChurnTrainingSet.ForUser(userId, payloads.Select(EventFacts.Parse), plan))
+                foreach (var (user, json) in batch)
                 {
-                    examples.Add(example);
+                    store.Add(user, EventFacts.Parse(json));
                 }
             }
         }, cancellationToken)).ToArray();
 
+        long read = 0;
         try
         {
-            await using var command = dataSource.CreateCommand("SELECT user_id, payload::text FROM user_events ORDER BY user_id");
+            var pending = queues.Select(_ => new List<(string, string)>(BatchSize)).ToArray();
+            await using var command = dataSource.CreateCommand("SELECT user_id, payload::text FROM user_events");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            string? current = null;
-            var payloads = new List<string>();
-            long read = 0;
             while (await reader.ReadAsync(cancellationToken))
             {
-                var userId = reader.GetString(0);
-                if (userId != current && current is not null)
+                var user = reader.GetString(0);
+                var to = (int)((uint)StringComparer.Ordinal.GetHashCode(user) % (uint)parsers);
+                pending[to].Add((user, reader.GetString(1)));
+                if (pending[to].Count == BatchSize)
                 {
-                    await users.Writer.WriteAsync((current, payloads), cancellationToken);
-                    payloads = [];
+                    await queues[to].Writer.WriteAsync(pending[to], cancellationToken);
+                    pending[to] = new List<(string, string)>(BatchSize);
                 }
-                current = userId;
-                payloads.Add(reader.GetString(1));
                 if (++read % 10_000 == 0)
                 {
-                    progress(read);
+                    progress.MaxValue = Math.Max(progress.MaxValue, read);
+                    progress.Value = read;
                 }
             }
-            if (current is not null)
+            for (var i = 0; i < parsers; i++)
             {
-                await users.Writer.WriteAsync((current, payloads), cancellationToken);
+                await queues[i].Writer.WriteAsync(pending[i], cancellationToken);
             }
-            progress(read);
         }
         finally
         {
-            users.Writer.TryComplete();
+            foreach (var queue in queues)
+            {
+                queue.Writer.TryComplete();
+            }
         }
         await Task.WhenAll(workers);
-        return [.. examples.OrderBy(e => e.UserId, StringComparer.Ordinal).ThenBy(e => e.CutoffDay)];
+        return new LogRead(read, store.Users);
     }
 
-    private static void Report(int version, bool promoted, ChurnModelMetrics m, long events, int examples, TimeSpan elapsed)
+    /// <summary>Replays every user through the production user model at the cut-off dates, users in parallel.</summary>
+    private static List<ChurnExample> Replay(CompactEventStore store, ChurnTrainingPlan plan, ProgressTask progress, CancellationToken cancellationToken)
+    {
+        progress.StartTask();
+        var examples = new ConcurrentBag<List<ChurnExample>>();
+        long done = 0;
+        Parallel.ForEach(store.UserIds.ToArray(), new ParallelOptions { CancellationToken = cancellationToken }, userId =>
+        {
+            var events = store.Read(userId);
+            store.Release(userId);
+            examples.Add(ChurnTrainingSet.ForUser(userId, events, plan));
+            if (Interlocked.Increment(ref done) % 100 == 0)
+            {
+                progress.Value = done;
+            }
+        });
+        progress.Value = progress.MaxValue;
+        return [.. examples.SelectMany(x => x).OrderBy(e => e.UserId, StringComparer.Ordinal).ThenBy(e => e.CutoffDay)];
+    }
+
+    private static void Report(int version, bool promoted, ChurnModelMetrics m, long events, int examples, TimeSpan elapsed, List<(string Stage, double Seconds)> stages)
     {
         static string F(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
         var summary = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumns("", "");
@@ -218,7 +269,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         summary.AddRow("PR-AUC", F(m.PrAuc));
         summary.AddRow("log loss", F(m.LogLoss));
         summary.AddRow("segment in 30 days", $"{m.SegmentAccuracy:P1} right (staying put: {m.SegmentStayAccuracy:P1})");
-        summary.AddRow("time", $"{elapsed.TotalSeconds:F1} s");
+        summary.AddRow("time", $"{elapsed.TotalSeconds:F1} s (" + string.Join(", ", stages.Select(x => $"{x.Stage} {x.Seconds:F1} s")) + ")");
         AnsiConsole.Write(summary);
 
         var calibration = new Table().Border(TableBorder.Rounded).Title("calibration by decile (held-out users)")
@@ -231,4 +282,15 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         }
         AnsiConsole.Write(calibration);
     }
+}
+
+/// <summary>How far a task is, and its rate (from Spectre's own speed estimate).</summary>
+internal sealed class CountAndRateColumn : ProgressColumn
+{
+    protected override bool NoWrap => true;
+
+    public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        => task.IsIndeterminate && task.Value == 0
+            ? Text.Empty
+            : new Markup($"[blue]{task.Value:N0}[/] [grey]{(task.Speed is { } speed ? $"{speed:N0}/s" : "")}[/]");
 }

@@ -14,7 +14,7 @@ internal static class CliDatabase
         }
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, PersistSecurityInfo = true };
+            var builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, PersistSecurityInfo = true, IncludeErrorDetail = true };
             return NpgsqlDataSource.Create(builder.ConnectionString);
         }
         catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException or FormatException)
