@@ -162,6 +162,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
             SELECT (SELECT min(ts) FROM user_events), (SELECT max(ts) FROM user_events),
                    (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'user_events'::regclass)
             """);
+        command.CommandTimeout = 300; // the first read after a bulk load may set hint bits
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -204,6 +205,8 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         {
             var pending = queues.Select(_ => new List<(string, string)>(BatchSize)).ToArray();
             await using var command = dataSource.CreateCommand("SELECT user_id, payload::text FROM user_events");
+            command.CommandTimeout = 0; // one long stream: tens of millions of rows
+
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

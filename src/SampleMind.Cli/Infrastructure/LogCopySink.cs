@@ -61,8 +61,15 @@ internal sealed class LogCopySink : IEventSink
                         + "(send to a running stack with --target instead, or load into a fresh database)");
                 }
             }
+            // Empty and locked: truncating it in this transaction lets COPY write the rows frozen, so the first reader
+            // after a load of millions of rows does not rewrite every page to set hint bits.
+            await using (var truncate = new NpgsqlCommand("TRUNCATE user_events", connection, transaction))
+            {
+                await truncate.ExecuteNonQueryAsync(cancellationToken);
+            }
             var copy = await connection.BeginBinaryImportAsync(
-                "COPY user_events (user_id, message_id, seq, type, event, ts, payload) FROM STDIN (FORMAT BINARY)", cancellationToken);
+                "COPY user_events (user_id, message_id, seq, type, event, ts, payload) FROM STDIN (FORMAT BINARY, FREEZE)", cancellationToken);
+            copy.Timeout = TimeSpan.Zero; // a load of millions of rows outlasts any per-operation timeout
             return new LogCopySink(dataSource, connection, transaction, copy);
         }
         catch (Exception ex)
@@ -152,6 +159,9 @@ internal sealed class LogCopySink : IEventSink
             await _copy.CompleteAsync();
             await _copy.DisposeAsync();
             await _transaction.CommitAsync();
+            // Planner statistics for the new rows (a sample; seconds even for tens of millions of rows).
+            await using var analyze = new NpgsqlCommand("ANALYZE user_events", _connection) { CommandTimeout = 0 };
+            await analyze.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException ex)
         {
