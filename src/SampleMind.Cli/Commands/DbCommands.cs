@@ -56,6 +56,7 @@ public sealed class DbEventsCommand : AsyncCommand<DbSettings>
         var count = await CliDatabase.RunAsync(dataSource, async ds =>
         {
             await using var command = ds.CreateCommand("SELECT count(*) FROM user_events");
+            command.CommandTimeout = 0; // an exact count of a log of tens of millions of rows takes a while
             try
             {
                 return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);

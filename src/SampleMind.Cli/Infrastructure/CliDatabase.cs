@@ -30,6 +30,11 @@ internal static class CliDatabase
         {
             return await work(dataSource);
         }
+        catch (NpgsqlException ex) when (ex is not PostgresException && ex.InnerException is TimeoutException)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+            throw new CliException($"PostgreSQL at {builder.Host}:{builder.Port} (database {builder.Database ?? "default"}) did not answer in time: {ex.Message}", 3, ex);
+        }
         catch (NpgsqlException ex) when (ex is not PostgresException)
         {
             var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
