@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Users;
@@ -31,12 +30,22 @@ public sealed class UserGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _model = state.State.Model is { Length: > 0 } bytes
-            ? JsonSerializer.Deserialize(bytes, UserModelJsonContext.Default.UserModel) ?? new UserModel()
-            : new UserModel();
+        _appliedSeq = state.State.AppliedSeq;
+        if (state.State.Model is { Length: > 0 } bytes)
+        {
+            if (UserSnapshots.Read(bytes) is { } model)
+            {
+                _model = model;
+            }
+            else
+            {
+                // A snapshot of an older format (or a damaged one): the log holds every event, so rebuild from all of it.
+                logger.LogWarning("{UserId} has a snapshot this version cannot read; rebuilding the user from the event log", UserId);
+                _appliedSeq = 0;
+            }
+        }
         state.State.Model = null; // the bytes are only read here: do not keep a second copy of the user in memory
         _model.UserId = UserId;
-        _appliedSeq = state.State.AppliedSeq;
         _nextSeq = _appliedSeq + 1;
 
         // Replayed events are not reported to the KPI pre-aggregator: after a graceful stop there are none, and after a
@@ -182,7 +191,7 @@ public sealed class UserGrain(
 
     private async Task WriteSnapshotAsync()
     {
-        state.State.Model = JsonSerializer.SerializeToUtf8Bytes(_model, UserModelJsonContext.Default.UserModel);
+        state.State.Model = UserSnapshots.Write(_model);
         state.State.AppliedSeq = _appliedSeq;
         var pending = _sinceSnapshot;
         _sinceSnapshot = 0;
