@@ -46,7 +46,10 @@ public sealed partial class UserModel
     public static UserModel FromSnapshot(UserSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        if (s.Features.Length != s.FeatureFirstUse.Length || s.Activation.Length != 5 || s.Monetization.Length != 5)
+        if (s.Traits is null || s.PlanLog is null || s.Days is null || s.Features is null || s.FeatureFirstUse is null
+            || s.SupportTickets is null || s.PaymentFailures is null || s.Payments is null || s.SegmentHistory is null
+            || s.SegmentPath is null || s.Activation is null || s.Monetization is null
+            || s.Features.Length != s.FeatureFirstUse.Length || s.Activation.Length != 5 || s.Monetization.Length != 5)
         {
             throw new ArgumentException("inconsistent user snapshot", nameof(s));
         }
