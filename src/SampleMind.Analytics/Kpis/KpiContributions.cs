@@ -52,10 +52,7 @@ public static class KpiContributions
         var analyses = 0;
         for (var d = from; d <= to; d++)
         {
-            if (model.TryGetDay(d, out var b))
-            {
-                analyses += b.Analyses;
-            }
+            analyses += model.AnalysesOn(d);
         }
         return analyses;
     }

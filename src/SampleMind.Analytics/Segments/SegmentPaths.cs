@@ -122,7 +122,7 @@ public static class SegmentPaths
             return _model.FirstSeenAt is { } fs && fs <= at ? (at - fs).TotalDays : null;
         }
 
-        private int AnalysesOn(int day) => _model.TryGetDay(day, out var bucket) ? bucket.Analyses : 0;
+        private int AnalysesOn(int day) => _model.AnalysesOn(day);
     }
 }
 

@@ -22,7 +22,7 @@ public sealed partial class UserModel
         LastActiveAt = Ticks(_lastActiveAt),
         LastLoginAt = Ticks(_lastLoginAt),
         PlanLog = [.. _planLog.Select(p => ToSnapshot(p)!)],
-        Days = [.. _days.Take(_dayCount).Select(b => new DaySnapshot(b.Day, b.Events, b.Analyses, b.Uploads, b.Sessions,
+        Days = [.. Days.Select(b => new DaySnapshot(b.Day, b.Events, b.Analyses, b.Uploads, b.Sessions,
             b.SessionSeconds, b.Logins, b.FeatureUses, b.LastAtTicks, b.SessionsEnded, b.ProcessingTimeSum, b.ProcessingTimeCount,
             b.AccuracySum, b.AccuracyCount, b.Features))],
         Features = _featureNames,
@@ -70,14 +70,7 @@ public sealed partial class UserModel
             _lastActiveAt = s.LastActiveAt ?? NoTime,
             _lastLoginAt = s.LastLoginAt ?? NoTime,
             _planLog = [.. s.PlanLog.Select(p => FromSnapshot(p))],
-            _days = [.. s.Days.OrderBy(d => d.D).Select(d => new DayBucket
-            {
-                Day = d.D, Events = d.E, Analyses = d.A, Uploads = d.U, Sessions = d.S, SessionSeconds = d.SS, Logins = d.L,
-                FeatureUses = d.FU, LastAtTicks = d.T, SessionsEnded = d.SE, ProcessingTimeSum = d.PS, ProcessingTimeCount = d.PC,
-                AccuracySum = d.AS, AccuracyCount = d.AC,
-                Features = d.F is { Length: > 0 } f ? SharedStrings.InternSet([.. f.Select(SharedStrings.Intern).Order(StringComparer.Ordinal).Distinct()]) : null,
-            })],
-            _dayCount = s.Days.Length,
+            _days = new PackedDay[s.Days.Length],
             _featureNames = [.. s.Features.Select(SharedStrings.Intern)],
             _featureFirstUse = s.FeatureFirstUse,
             _supportTickets = s.SupportTickets,
@@ -92,6 +85,20 @@ public sealed partial class UserModel
             SegmentPath = [.. s.SegmentPath.Select(p => new SegmentStep(p.Day, SharedStrings.Intern(p.Segment)))],
             PathDirtyFrom = s.PathDirtyFrom,
         };
+        foreach (var d in s.Days.OrderBy(d => d.D))
+        {
+            if (model._dayCount > 0 && model._days[model._dayCount - 1].Day >= d.D)
+            {
+                throw new ArgumentException($"day {d.D} appears twice in the user snapshot", nameof(s));
+            }
+            model.Store(model._dayCount++, new DayBucket
+            {
+                Day = d.D, Events = d.E, Analyses = d.A, Uploads = d.U, Sessions = d.S, SessionSeconds = d.SS, Logins = d.L,
+                FeatureUses = d.FU, LastAtTicks = d.T, SessionsEnded = d.SE, ProcessingTimeSum = d.PS, ProcessingTimeCount = d.PC,
+                AccuracySum = d.AS, AccuracyCount = d.AC,
+                Features = d.F is { Length: > 0 } f ? SharedStrings.InternSet([.. f.Select(SharedStrings.Intern).Order(StringComparer.Ordinal).Distinct()]) : null,
+            });
+        }
         for (var i = 0; i < 5; i++)
         {
             model._activation[i] = s.Activation[i] ?? NoTime;

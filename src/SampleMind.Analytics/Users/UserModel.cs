@@ -29,8 +29,6 @@ public sealed partial class UserModel
     private Stamped _email, _device, _source, _campaign, _utmSource, _utmMedium, _utmCampaign; // Value null: none
     private long _signupAt = NoTime, _firstSeenAt = NoTime, _lastActiveAt = NoTime, _lastLoginAt = NoTime;
     private Stamped[] _planLog = [];
-    private DayBucket[] _days = [];
-    private int _dayCount;
     private string[] _featureNames = []; // sorted ordinal, with the first use of each in _featureFirstUse
     private long[] _featureFirstUse = [];
     private long[] _supportTickets = [];
@@ -60,9 +58,6 @@ public sealed partial class UserModel
 
     /// <summary>Plan changes in time order (ties by messageId).</summary>
     public ReadOnlySpan<Stamped> PlanLog => _planLog;
-
-    /// <summary>The retained day buckets, oldest first.</summary>
-    public ReadOnlySpan<DayBucket> Days => _days.AsSpan(0, _dayCount);
 
     /// <summary>Distinct features used, sorted ordinal.</summary>
     public IReadOnlyList<string> FeaturesUsed => _featureNames;
@@ -99,8 +94,6 @@ public sealed partial class UserModel
     /// <summary>The first day of <see cref="SegmentPath"/> to re-evaluate; null when the path is current.</summary>
     public int? PathDirtyFrom { get; private set; }
 
-    public int NewestDay => _dayCount == 0 ? int.MinValue : _days[_dayCount - 1].Day;
-
     public decimal LifetimeRevenue
     {
         get
@@ -113,16 +106,6 @@ public sealed partial class UserModel
             return sum;
         }
     }
-
-    /// <summary>The bucket of <paramref name="day"/>, if it is retained.</summary>
-    public bool TryGetDay(int day, out DayBucket bucket)
-    {
-        var i = FindDay(day);
-        bucket = i >= 0 ? _days[i] : default;
-        return i >= 0;
-    }
-
-    public bool HasDay(int day) => FindDay(day) >= 0;
 
     /// <summary>The revenue and number of payments of a UTC day (the day's payment_succeeded events).</summary>
     public (decimal Revenue, int Payments) RevenueOn(int day)
@@ -162,14 +145,14 @@ public sealed partial class UserModel
         _lastActiveAt = Math.Max(_lastActiveAt, at);
         MarkDirty(day);
 
-        var bucket = BucketFor(day);
-        if (bucket >= 0)
+        var index = BucketFor(day);
+        var bucket = index >= 0 ? Unpack(index) : default;
+        if (index >= 0)
         {
-            ref var b = ref _days[bucket];
-            b.Events++;
-            if (at > b.LastAtTicks)
+            bucket.Events++;
+            if (at > bucket.LastAtTicks)
             {
-                b.LastAtTicks = at;
+                bucket.LastAtTicks = at;
             }
         }
 
@@ -184,8 +167,12 @@ public sealed partial class UserModel
                 }
                 break;
             case "track":
-                ApplyTrack(e, bucket);
+                ApplyTrack(e, index >= 0, ref bucket);
                 break;
+        }
+        if (index >= 0)
+        {
+            Store(index, bucket);
         }
         if (_signupAt != signupBefore)
         {
@@ -264,11 +251,9 @@ public sealed partial class UserModel
         return ~lo;
     }
 
-    private void ApplyTrack(EventFacts e, int bucket)
+    private void ApplyTrack(EventFacts e, bool hasBucket, ref DayBucket b)
     {
         var at = e.Timestamp.UtcTicks;
-        var hasBucket = bucket >= 0;
-        ref var b = ref hasBucket ? ref _days[bucket] : ref Unsafe.NullRef<DayBucket>();
         switch (e.Name)
         {
             case EventNames.SignupStarted:
@@ -417,11 +402,12 @@ public sealed partial class UserModel
         var day = DayOf(at);
         var ticks = at.UtcTicks;
         var analyses = 0;
-        foreach (ref readonly var b in Days)
+        for (var i = 0; i < _dayCount; i++)
         {
-            if (b.Day > day - 7 && b.Day <= day)
+            var d = _days[i].Day;
+            if (d > day - 7 && d <= day)
             {
-                analyses += b.Analyses;
+                analyses += AnalysesAt(i);
             }
         }
         var features = 0;
@@ -498,20 +484,21 @@ public sealed partial class UserModel
     {
         var today = DayOf(now);
         int recent = 0, prior = 0, sessions = 0;
-        foreach (ref readonly var b in Days)
+        for (var i = 0; i < _dayCount; i++)
         {
-            if (b.Day <= today - 60 || b.Day > today)
+            var d = _days[i].Day;
+            if (d <= today - 60 || d > today)
             {
                 continue;
             }
-            if (b.Day > today - 30)
+            if (d > today - 30)
             {
-                recent += b.Analyses;
-                sessions += b.Sessions;
+                recent += AnalysesAt(i);
+                sessions += SessionsAt(i);
             }
             else
             {
-                prior += b.Analyses;
+                prior += AnalysesAt(i);
             }
         }
         var lastLogin = LastLoginAt ?? LastActiveAt ?? FirstSeenAt ?? now;
@@ -529,86 +516,23 @@ public sealed partial class UserModel
     /// <summary>Monthly recurring revenue of this user now (0 unless the subscription is active).</summary>
     public decimal MonthlyRevenue => Subscription is { Status: "active", Amount: { } amount } ? amount : 0m;
 
-    private int FindDay(int day)
-    {
-        int lo = 0, hi = _dayCount - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            var d = _days[mid].Day;
-            if (d == day)
-            {
-                return mid;
-            }
-            if (d < day)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-        return ~lo;
-    }
-
-    /// <summary>The index of <paramref name="day"/>'s bucket, created if needed; −1 when the day is older than what we keep.</summary>
-    private int BucketFor(int day)
-    {
-        var i = FindDay(day);
-        if (i >= 0)
-        {
-            return i;
-        }
-        var newest = NewestDay;
-        if (_dayCount > 0 && day <= newest - RetainedDays)
-        {
-            return -1; // older than what we keep: counted in lifetime figures, not in daily buckets
-        }
-        i = ~i;
-        if (_dayCount == _days.Length)
-        {
-            Array.Resize(ref _days, Math.Max(4, _dayCount + _dayCount / 4 + 1));
-        }
-        Array.Copy(_days, i, _days, i + 1, _dayCount - i);
-        _days[i] = new DayBucket { Day = day };
-        _dayCount++;
-        if (day > newest && _dayCount > 1)
-        {
-            var cutoff = day - RetainedDays;
-            var old = 0;
-            while (_days[old].Day <= cutoff)
-            {
-                old++;
-            }
-            if (old > 0)
-            {
-                Array.Copy(_days, old, _days, 0, _dayCount - old);
-                Array.Clear(_days, _dayCount - old, old);
-                _dayCount -= old;
-                i -= old;
-            }
-        }
-        return i;
-    }
-
     private DateTimeOffset? LastActiveAsOf(int day, DateTimeOffset at)
     {
         if (LastActiveAt is { } last && last <= at)
         {
             return last;
         }
-        var days = Days;
-        for (var i = days.Length - 1; i >= 0; i--)
+        for (var i = _dayCount - 1; i >= 0; i--)
         {
-            var d = days[i].Day;
+            var d = _days[i].Day;
             if (d <= day - RetainedDays)
             {
                 break;
             }
             if (d <= day)
             {
-                return days[i].LastAt <= at ? days[i].LastAt : at; // later events of the same day: active "now"
+                var lastAt = LastAtOf(i);
+                return lastAt <= at ? lastAt : at; // later events of the same day: active "now"
             }
         }
         return null;

@@ -1,10 +1,9 @@
 namespace SampleMind.Analytics.Users;
 
 /// <summary>
-/// One UTC day of a user's activity (the daily activity bucket), kept inline in a sorted array of the model: counts as
-/// ints, the last event as UTC ticks, decimals only for the sums that need exact decimal arithmetic. The day's revenue
-/// and payments are not stored: they are the day's entries of <see cref="UserModel.Payments"/> (see
-/// <see cref="UserModel.RevenueOn"/>).
+/// One UTC day of a user's activity (the daily activity bucket), as the model hands it out; it stores it packed
+/// (UserModel.Days.cs). The day's revenue and payments are not kept here: they are the day's entries of
+/// <see cref="UserModel.Payments"/> (see <see cref="UserModel.RevenueOn"/>).
 /// </summary>
 public struct DayBucket
 {

@@ -13,18 +13,18 @@ namespace SampleMind.Users;
 public sealed class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
-    IEnumerable<IUserRollup> rollups,
+    UserRollups rollups,
     IChurnScorer churnScorer,
     IUserIndexSink index,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
-    private readonly IUserRollup[] _rollups = [.. rollups];
     private UserModel _model = new();
     private long _nextSeq = 1;
     private long _appliedSeq;
     private int _sinceSnapshot;
+    private IGrainTimer? _snapshotTimer; // only while a snapshot is pending: most live users hold none
 
     private string UserId => this.GetPrimaryKeyString();
 
@@ -58,15 +58,12 @@ public sealed class UserGrain(
             replayed++;
         }
         _nextSeq = _appliedSeq + 1;
-        _sinceSnapshot = replayed;
         if (replayed > 0)
         {
             logger.LogInformation("{UserId} replayed {Count} events from the log after its snapshot", UserId, replayed);
             PostIndexRow(); // the index may not have seen these events (a crash before its flush, or an imported log)
+            SnapshotPending(replayed);
         }
-
-        var interval = options.Value.SnapshotInterval;
-        this.RegisterGrainTimer(SnapshotIfDueAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -124,7 +121,7 @@ public sealed class UserGrain(
         if (applied > 0)
         {
             // Each rollup reports this user's share after the events minus before (replay reports none: see OnActivateAsync).
-            var captures = _rollups.Select(r => r.Begin(_model, fresh)).ToArray();
+            var captures = rollups.All.Select(r => r.Begin(_model, fresh)).ToArray();
             foreach (var facts in fresh)
             {
                 _model.Apply(facts);
@@ -138,7 +135,7 @@ public sealed class UserGrain(
         if (applied > 0)
         {
             PostIndexRow(); // the segment and risk as of now, once per ingest (segment moves roll up through SegmentUserRollup)
-            _sinceSnapshot += applied;
+            SnapshotPending(applied);
             if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
             {
                 await WriteSnapshotAsync();
@@ -186,6 +183,17 @@ public sealed class UserGrain(
             risk.ModelVersion, _model.LastActiveAt, now));
     }
 
+    /// <summary>Counts events the snapshot does not hold yet; the first one starts the timer that writes it at the latest after the interval.</summary>
+    private void SnapshotPending(int events)
+    {
+        _sinceSnapshot += events;
+        if (_snapshotTimer is null)
+        {
+            var interval = options.Value.SnapshotInterval;
+            _snapshotTimer = this.RegisterGrainTimer(SnapshotIfDueAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
+        }
+    }
+
     private Task SnapshotIfDueAsync(CancellationToken cancellationToken)
         => _sinceSnapshot > 0 ? WriteSnapshotAsync() : Task.CompletedTask;
 
@@ -198,6 +206,11 @@ public sealed class UserGrain(
         try
         {
             await state.WriteStateAsync();
+            if (_sinceSnapshot == 0)
+            {
+                _snapshotTimer?.Dispose(); // nothing pending: the next event starts it again
+                _snapshotTimer = null;
+            }
         }
         catch
         {

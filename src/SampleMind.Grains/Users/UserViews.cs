@@ -78,17 +78,8 @@ internal static class UserViews
 
     /// <summary>The retained day buckets, oldest first, with each day's revenue.</summary>
     private static DayActivity[] Activity(UserModel model)
-    {
-        var days = model.Days;
-        var activity = new DayActivity[days.Length];
-        for (var i = 0; i < days.Length; i++)
-        {
-            var d = days[i];
-            activity[i] = new DayActivity(DateOnly.FromDayNumber(d.Day), d.Events, d.Analyses, d.Uploads, d.Sessions, d.SessionSeconds,
-                d.Logins, d.FeatureUses, model.RevenueOn(d.Day).Revenue);
-        }
-        return activity;
-    }
+        => [.. model.Days.Select(d => new DayActivity(DateOnly.FromDayNumber(d.Day), d.Events, d.Analyses, d.Uploads, d.Sessions,
+            d.SessionSeconds, d.Logins, d.FeatureUses, model.RevenueOn(d.Day).Revenue))];
 
     private static RiskView ToRisk(string userId, string segment, ChurnAssessment a, DateTimeOffset now) => new()
     {

@@ -185,8 +185,9 @@ public sealed class UserGrainTests(ClusterFixture fixture)
         var storage = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
         var state = new GrainState<UserState>(new UserState());
         await storage.ReadStateAsync("user", grain.GetGrainId(), state);
-        Assert.Equal(history.Length, state.State.AppliedSeq);
-        state.State.Model = Encoding.UTF8.GetBytes(stored);
+        var snapshot = Assert.IsType<UserState>(state.State);
+        Assert.Equal(history.Length, snapshot.AppliedSeq);
+        snapshot.Model = Encoding.UTF8.GetBytes(stored);
         await storage.WriteStateAsync("user", grain.GetGrainId(), state);
 
         Assert.Equal(expected, Json(await grain.GetAsync()));
