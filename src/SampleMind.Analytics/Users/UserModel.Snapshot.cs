@@ -79,7 +79,8 @@ public sealed partial class UserModel
             Subscription = s.Subscription is { } sub ? sub with { Plan = sub.Plan is null ? null : SharedStrings.Intern(sub.Plan) } : null,
             _firstSession = s.FirstSession ?? NoTime,
             _secondSession = s.SecondSession ?? NoTime,
-            SegmentHistory = [.. s.SegmentHistory.Select(c => new SegmentChange(c.Date, SharedStrings.Intern(c.From), SharedStrings.Intern(c.To)))],
+            _segmentHistory = s.SegmentHistory.Length == 0 ? null
+                : [.. s.SegmentHistory.Select(c => new SegmentChange(c.Date, SharedStrings.Intern(c.From), SharedStrings.Intern(c.To)))],
             TimelineDirtyFrom = s.TimelineDirtyFrom,
             TimelineThrough = s.TimelineThrough,
             SegmentPath = [.. s.SegmentPath.Select(p => new SegmentStep(p.Day, SharedStrings.Intern(p.Segment)))],

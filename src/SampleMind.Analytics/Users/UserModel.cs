@@ -75,8 +75,10 @@ public sealed partial class UserModel
 
     public SubscriptionStatus? Subscription { get; private set; }
 
+    private List<SegmentChange>? _segmentHistory; // only once a view asked for it
+
     /// <summary>Segment transitions of the last <see cref="HistoryDays"/> days (see <see cref="UpdateTimeline"/>).</summary>
-    public List<SegmentChange> SegmentHistory { get; private set; } = [];
+    public IReadOnlyList<SegmentChange> SegmentHistory => (IReadOnlyList<SegmentChange>?)_segmentHistory ?? [];
 
     /// <summary>The first day whose segment must be re-evaluated (late events move it back); null when clean.</summary>
     public int? TimelineDirtyFrom { get; private set; }
@@ -460,15 +462,16 @@ public sealed partial class UserModel
         }
         from = Math.Max(from, windowStart);
 
-        SegmentHistory.RemoveAll(t => t.Date.DayNumber >= from || t.Date.DayNumber < windowStart);
-        var previous = SegmentHistory.Count > 0 ? SegmentHistory[^1].To : SegmentBefore(from, windowStart);
+        var history = _segmentHistory ??= [];
+        history.RemoveAll(t => t.Date.DayNumber >= from || t.Date.DayNumber < windowStart);
+        var previous = history.Count > 0 ? history[^1].To : SegmentBefore(from, windowStart);
         for (var d = from; d <= today; d++)
         {
             var at = d == today ? now : EndOfDay(d);
             var segment = SegmentAt(at);
             if (segment != previous)
             {
-                SegmentHistory.Add(new SegmentChange(DateOnly.FromDayNumber(d), previous, segment));
+                history.Add(new SegmentChange(DateOnly.FromDayNumber(d), previous, segment));
                 previous = segment;
             }
         }

@@ -20,7 +20,10 @@ public sealed class UserGrain(
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
-    private UserModel _model = new();
+    // A user activated by a read who has no events shares this one (never written to): no model of its own until the first event.
+    private static readonly UserModel s_noEvents = new();
+
+    private UserModel _model = s_noEvents;
     private long _nextSeq = 1;
     private long _appliedSeq;
     private int _sinceSnapshot;
@@ -36,6 +39,7 @@ public sealed class UserGrain(
             if (UserSnapshots.Read(bytes) is { } model)
             {
                 _model = model;
+                _model.UserId = UserId;
             }
             else
             {
@@ -45,7 +49,6 @@ public sealed class UserGrain(
             }
         }
         state.State.Model = null; // the bytes are only read here: do not keep a second copy of the user in memory
-        _model.UserId = UserId;
         _nextSeq = _appliedSeq + 1;
 
         // Replayed events are not reported to the KPI pre-aggregator: after a graceful stop there are none, and after a
@@ -53,7 +56,7 @@ public sealed class UserGrain(
         var replayed = 0;
         await foreach (var stored in eventLog.ReadAfterAsync(UserId, _appliedSeq, cancellationToken))
         {
-            _model.Apply(EventFacts.Parse(stored.Payload));
+            Writable().Apply(EventFacts.Parse(stored.Payload));
             _appliedSeq = Math.Max(_appliedSeq, stored.Seq);
             replayed++;
         }
@@ -121,14 +124,15 @@ public sealed class UserGrain(
         if (applied > 0)
         {
             // Each rollup reports this user's share after the events minus before (replay reports none: see OnActivateAsync).
-            var captures = rollups.All.Select(r => r.Begin(_model, fresh)).ToArray();
+            var model = Writable();
+            var captures = rollups.All.Select(r => r.Begin(model, fresh)).ToArray();
             foreach (var facts in fresh)
             {
-                _model.Apply(facts);
+                model.Apply(facts);
             }
             foreach (var capture in captures)
             {
-                capture.Complete(_model);
+                capture.Complete(model);
             }
         }
 
@@ -182,6 +186,8 @@ public sealed class UserGrain(
         index.Post(new UserIndexRow(UserId, _model.SegmentAt(now), risk.Score, risk.Level, risk.Ltv, _model.LifetimeRevenue,
             risk.ModelVersion, _model.LastActiveAt, now));
     }
+
+    private UserModel Writable() => ReferenceEquals(_model, s_noEvents) ? _model = new UserModel { UserId = UserId } : _model;
 
     /// <summary>Counts events the snapshot does not hold yet; the first one starts the timer that writes it at the latest after the interval.</summary>
     private void SnapshotPending(int events)
