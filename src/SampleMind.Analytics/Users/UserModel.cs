@@ -595,10 +595,10 @@ public sealed partial class UserModel
         {
             return;
         }
-        var candidate = new Stamped(shared ? SharedStrings.Intern(value) : value, e.Timestamp, e.MessageId);
+        var candidate = new Stamped(value, e.Timestamp, e.MessageId);
         if (candidate.IsNewerThan(Optional(current)))
         {
-            current = candidate;
+            current = shared ? new Stamped(SharedStrings.Intern(value), candidate.AtTicks, candidate.MessageId) : candidate;
         }
     }
 
@@ -608,10 +608,10 @@ public sealed partial class UserModel
         {
             return;
         }
-        var candidate = new Stamped(SharedStrings.Intern(value), e.Timestamp, e.MessageId);
+        var candidate = new Stamped(value, e.Timestamp, e.MessageId);
         if (current.Value is null || current.IsNewerThan(candidate))
         {
-            current = candidate;
+            current = new Stamped(SharedStrings.Intern(value), candidate.AtTicks, candidate.MessageId);
         }
     }
 
