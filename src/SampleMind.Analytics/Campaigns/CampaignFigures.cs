@@ -41,7 +41,7 @@ public sealed class CampaignFigures
         {
             Users = 1,
             Signups = model.SignupAt is null ? 0 : 1,
-            Conversions = model.Payments.Count > 0 ? 1 : 0,
+            Conversions = model.Payments.IsEmpty ? 0 : 1,
             Revenue = model.LifetimeRevenue,
         });
     }

@@ -33,7 +33,7 @@ public static class ChurnModelFeatures
         int active7 = 0, active30 = 0, analyses7 = 0, analyses30 = 0;
         for (var d = today - 29; d <= today; d++)
         {
-            if (!model.Days.TryGetValue(d, out var b))
+            if (!model.TryGetDay(d, out var b))
             {
                 continue;
             }

@@ -46,12 +46,11 @@ public sealed class FunnelFigures(int steps)
     public static FunnelFigures Of(UserModel model, string funnel)
     {
         var steps = StepsOf(funnel) ?? throw new ArgumentException($"unknown funnel {funnel}", nameof(funnel));
-        var times = funnel == Users.Funnels.Activation ? model.Activation : model.Monetization;
         var share = new FunnelFigures(steps.Count);
         DateTimeOffset previous = default;
         for (var k = 0; k < steps.Count; k++)
         {
-            if (!times.TryGetValue(steps[k], out var at))
+            if (model.FunnelStepAt(funnel, k) is not { } at)
             {
                 break;
             }

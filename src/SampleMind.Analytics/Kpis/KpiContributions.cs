@@ -18,14 +18,15 @@ public static class KpiContributions
             Wap = SegmentRules.IsWeeklyActiveProducer(AnalysesBetween(model, day - 6, day)) ? 1 : 0,
             NewSignups = model.SignupAt is { } signup && UserModel.DayOf(signup) == day ? 1 : 0,
         };
-        if (model.Days.TryGetValue(day, out var b) && b.Events > 0)
+        if (model.TryGetDay(day, out var b) && b.Events > 0)
         {
+            var (revenue, payments) = model.RevenueOn(day);
             figures.Dau = 1;
             figures.Sessions = b.SessionsEnded;
             figures.SessionSeconds = b.SessionSeconds;
-            figures.Revenue = b.Revenue;
-            figures.Payments = b.Payments;
-            figures.PayingCustomers = b.Payments > 0 ? 1 : 0;
+            figures.Revenue = revenue;
+            figures.Payments = payments;
+            figures.PayingCustomers = payments > 0 ? 1 : 0;
             figures.Analyses = b.Analyses;
             figures.ProcessingTimeSum = b.ProcessingTimeSum;
             figures.ProcessingTimeCount = b.ProcessingTimeCount;
@@ -51,10 +52,7 @@ public static class KpiContributions
         var analyses = 0;
         for (var d = from; d <= to; d++)
         {
-            if (model.Days.TryGetValue(d, out var b))
-            {
-                analyses += b.Analyses;
-            }
+            analyses += model.AnalysesOn(d);
         }
         return analyses;
     }

@@ -70,7 +70,7 @@ public sealed class KpiDeltaTracker
         {
             _before[UserModel.DayOf(signup)] = new KpiDayFigures();
         }
-        var oldest = model.Days.Count == 0 ? int.MinValue : model.NewestDay - UserModel.RetainedDays;
+        var oldest = model.DayCount == 0 ? int.MinValue : model.NewestDay - UserModel.RetainedDays;
         var days = new Dictionary<int, KpiDayFigures>();
         foreach (var (day, before) in _before)
         {

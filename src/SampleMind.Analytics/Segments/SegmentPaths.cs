@@ -3,7 +3,7 @@ using SampleMind.Analytics.Users;
 namespace SampleMind.Analytics.Segments;
 
 /// <summary>A change point of a user's end-of-day segment path: from <see cref="Day"/> on, the segment is <see cref="Segment"/>.</summary>
-public sealed record class SegmentStep(int Day, string Segment);
+public readonly record struct SegmentStep(int Day, string Segment);
 
 /// <summary>
 /// Builds a user's end-of-day segment path: <c>SegmentAt(EndOfDay(d))</c> for every day d from the first event on.
@@ -54,7 +54,7 @@ public static class SegmentPaths
         {
             _model = model;
             _signup = model.SignupAt ?? model.FirstSeenAt!.Value;
-            _featureDays = [.. model.FeatureFirstUse.Values.Select(UserModel.DayOf).Order()];
+            _featureDays = [.. model.FeatureFirstUses.Select(UserModel.DayOf).Order()];
             _day = from - 1;
             for (var d = _day - 6; d <= _day; d++)
             {
@@ -62,7 +62,7 @@ public static class SegmentPaths
             }
             for (var d = _day; d > _day - UserModel.RetainedDays; d--)
             {
-                if (model.Days.ContainsKey(d))
+                if (model.HasDay(d))
                 {
                     _lastBucketDay = d;
                     break;
@@ -75,16 +75,16 @@ public static class SegmentPaths
         {
             _day++;
             _analyses += AnalysesOn(_day) - AnalysesOn(_day - 7);
-            if (_model.Days.ContainsKey(_day))
+            if (_model.HasDay(_day))
             {
                 _lastBucketDay = _day;
             }
             CatchUp();
 
             var at = UserModel.EndOfDay(_day);
-            var plan = _planInForce is null ? Plans.Free
-                : _planInForce.Value == Plans.Trial && (at - _planInForce.At).TotalDays > UserModel.TrialDays ? Plans.Free
-                : _planInForce.Value;
+            var plan = _planInForce is not { } inForce ? Plans.Free
+                : inForce.Value == Plans.Trial && (at - inForce.At).TotalDays > UserModel.TrialDays ? Plans.Free
+                : inForce.Value;
             return SegmentRules.Evaluate(new SegmentInputs(_analyses, _features, plan, (at - _signup).TotalDays, SinceActive(at), _revenue));
         }
 
@@ -96,12 +96,12 @@ public static class SegmentPaths
                 _features++;
             }
             var payments = _model.Payments;
-            while (_payment < payments.Count && UserModel.DayOf(payments[_payment].At) <= _day)
+            while (_payment < payments.Length && UserModel.DayOf(payments[_payment].At) <= _day)
             {
                 _revenue += payments[_payment++].Amount;
             }
             var plans = _model.PlanLog;
-            while (_plan < plans.Count && UserModel.DayOf(plans[_plan].At) <= _day)
+            while (_plan < plans.Length && UserModel.DayOf(plans[_plan].At) <= _day)
             {
                 _planInForce = plans[_plan++];
             }
@@ -116,12 +116,13 @@ public static class SegmentPaths
             }
             if (_lastBucketDay is { } d && d > _day - UserModel.RetainedDays)
             {
-                return (at - _model.Days[d].LastAt).TotalDays;
+                _model.TryGetDay(d, out var bucket);
+                return (at - bucket.LastAt).TotalDays;
             }
             return _model.FirstSeenAt is { } fs && fs <= at ? (at - fs).TotalDays : null;
         }
 
-        private int AnalysesOn(int day) => _model.Days.TryGetValue(day, out var bucket) ? bucket.Analyses : 0;
+        private int AnalysesOn(int day) => _model.AnalysesOn(day);
     }
 }
 

@@ -1,4 +1,4 @@
-using System.Text.Json.Serialization;
+using System.Runtime.CompilerServices;
 using SampleMind.Analytics.Churn;
 using SampleMind.Analytics.Segments;
 
@@ -8,9 +8,11 @@ namespace SampleMind.Analytics.Users;
 /// The live state of one user, built by applying events. Every field is a function of the <em>set</em> of
 /// applied events (minimums, maximums, sums, values stamped with their event time), so late and shuffled
 /// delivery gives the same state as in-order delivery. Deduplication is the caller's job (the event log).
-/// Serialisable with System.Text.Json (<see cref="UserModelJsonContext"/>) for snapshots.
+/// Kept compact, because every active user holds one: instants as UTC ticks, the day buckets as a sorted array of
+/// structs, the funnels as fixed arrays of ticks, vocabulary strings shared process-wide (<see cref="SharedStrings"/>).
+/// Snapshots go through <see cref="UserSnapshot"/>.
 /// </summary>
-public sealed class UserModel
+public sealed partial class UserModel
 {
     /// <summary>Days of activity buckets kept, counted back from the newest event's day.</summary>
     public const int RetainedDays = 120;
@@ -21,73 +23,138 @@ public sealed class UserModel
     /// <summary>A trial with no paid subscription after this many days counts as the free plan again.</summary>
     public const int TrialDays = 14;
 
+    private const long NoTime = long.MinValue;
+
+    private Trait[] _traits = [];
+    private Stamped _email, _device, _source, _campaign, _utmSource, _utmMedium, _utmCampaign; // Value null: none
+    private long _signupAt = NoTime, _firstSeenAt = NoTime, _lastActiveAt = NoTime, _lastLoginAt = NoTime;
+    private Stamped[] _planLog = [];
+    private string[] _featureNames = []; // sorted ordinal, with the first use of each in _featureFirstUse
+    private long[] _featureFirstUse = [];
+    private long[] _supportTickets = [];
+    private long[] _paymentFailures = [];
+    private Payment[] _payments = [];
+    private StepTicks _activation = StepTicks.None;
+    private StepTicks _monetization = StepTicks.None;
+    private long _firstSession = NoTime, _secondSession = NoTime;
+
     public string UserId { get; set; } = "";
-    public long EventsApplied { get; set; }
-    public Dictionary<string, Stamped> Traits { get; set; } = new(StringComparer.Ordinal);
-    public Stamped? Email { get; set; }
-    public Stamped? Device { get; set; }
-    public Stamped? Source { get; set; }
-    public Stamped? Campaign { get; set; }
-    public Stamped? UtmSource { get; set; }
-    public Stamped? UtmMedium { get; set; }
-    public Stamped? UtmCampaign { get; set; }
-    public DateTimeOffset? SignupAt { get; set; }
-    public DateTimeOffset? FirstSeenAt { get; set; }
-    public DateTimeOffset? LastActiveAt { get; set; }
-    public DateTimeOffset? LastLoginAt { get; set; }
-    public List<Stamped> PlanLog { get; set; } = [];
-    public Dictionary<int, DayBucket> Days { get; set; } = [];
-    public Dictionary<string, DateTimeOffset> FeatureFirstUse { get; set; } = new(StringComparer.Ordinal);
-    public List<DateTimeOffset> SupportTickets { get; set; } = [];
-    public List<DateTimeOffset> PaymentFailures { get; set; } = [];
-    public List<Payment> Payments { get; set; } = [];
-    public SubscriptionStatus? Subscription { get; set; }
-    public Dictionary<string, DateTimeOffset> Activation { get; set; } = new(StringComparer.Ordinal);
-    public Dictionary<string, DateTimeOffset> Monetization { get; set; } = new(StringComparer.Ordinal);
-    public List<DateTimeOffset> FirstSessions { get; set; } = [];
-    public List<SegmentChange> SegmentHistory { get; set; } = [];
+    public long EventsApplied { get; private set; }
+
+    /// <summary>Identify/group traits, sorted by key.</summary>
+    public IReadOnlyList<Trait> Traits => _traits;
+
+    public Stamped? Email => Optional(_email);
+    public Stamped? Device => Optional(_device);
+    public Stamped? Source => Optional(_source);
+    public Stamped? Campaign => Optional(_campaign);
+    public Stamped? UtmSource => Optional(_utmSource);
+    public Stamped? UtmMedium => Optional(_utmMedium);
+    public Stamped? UtmCampaign => Optional(_utmCampaign);
+    public DateTimeOffset? SignupAt => Time(_signupAt);
+    public DateTimeOffset? FirstSeenAt => Time(_firstSeenAt);
+    public DateTimeOffset? LastActiveAt => Time(_lastActiveAt);
+    public DateTimeOffset? LastLoginAt => Time(_lastLoginAt);
+
+    /// <summary>Plan changes in time order (ties by messageId).</summary>
+    public ReadOnlySpan<Stamped> PlanLog => _planLog;
+
+    /// <summary>Distinct features used, sorted ordinal.</summary>
+    public IReadOnlyList<string> FeaturesUsed => _featureNames;
+
+    /// <summary>When each of <see cref="FeaturesUsed"/> was first used (same order).</summary>
+    public IEnumerable<DateTimeOffset> FeatureFirstUses => _featureFirstUse.Select(t => new DateTimeOffset(t, TimeSpan.Zero));
+
+    public int SupportTicketCount => _supportTickets.Length;
+
+    /// <summary>Every payment failure, oldest first.</summary>
+    public DateTimeOffset[] PaymentFailureTimes => [.. _paymentFailures.Select(t => new DateTimeOffset(t, TimeSpan.Zero))];
+
+    /// <summary>Every payment_succeeded, in time order.</summary>
+    public ReadOnlySpan<Payment> Payments => _payments;
+
+    public SubscriptionStatus? Subscription { get; private set; }
+
+    private List<SegmentChange>? _segmentHistory; // only once a view asked for it
+
+    /// <summary>Segment transitions of the last <see cref="HistoryDays"/> days (see <see cref="UpdateTimeline"/>).</summary>
+    public IReadOnlyList<SegmentChange> SegmentHistory => (IReadOnlyList<SegmentChange>?)_segmentHistory ?? [];
 
     /// <summary>The first day whose segment must be re-evaluated (late events move it back); null when clean.</summary>
-    public int? TimelineDirtyFrom { get; set; }
+    public int? TimelineDirtyFrom { get; private set; }
 
     /// <summary>The last day the timeline was evaluated for, and the segment it had then.</summary>
-    public int? TimelineThrough { get; set; }
+    public int? TimelineThrough { get; private set; }
 
     /// <summary>
     /// The user's end-of-day segment from the first day on, as its change points: the segment at the end of each UTC
     /// day given the events applied so far, up to the day after which nothing changes any more without new events
     /// (<see cref="SegmentPaths"/>). The daily segment distribution adds up these paths.
     /// </summary>
-    public List<SegmentStep> SegmentPath { get; set; } = [];
+    public List<SegmentStep> SegmentPath { get; private set; } = [];
 
     /// <summary>The first day of <see cref="SegmentPath"/> to re-evaluate; null when the path is current.</summary>
-    public int? PathDirtyFrom { get; set; }
+    public int? PathDirtyFrom { get; private set; }
 
-    [JsonIgnore]
-    public int NewestDay => Days.Count == 0 ? int.MinValue : Days.Keys.Max();
+    public decimal LifetimeRevenue
+    {
+        get
+        {
+            decimal sum = 0;
+            foreach (var p in _payments)
+            {
+                sum += p.Amount;
+            }
+            return sum;
+        }
+    }
 
-    [JsonIgnore]
-    public decimal LifetimeRevenue => Payments.Sum(p => p.Amount);
+    /// <summary>The revenue and number of payments of a UTC day (the day's payment_succeeded events).</summary>
+    public (decimal Revenue, int Payments) RevenueOn(int day)
+    {
+        decimal revenue = 0;
+        var count = 0;
+        foreach (var p in _payments)
+        {
+            var d = DayOf(p.AtTicks);
+            if (d > day)
+            {
+                break;
+            }
+            if (d == day)
+            {
+                revenue += p.Amount;
+                count++;
+            }
+        }
+        return (revenue, count);
+    }
+
+    /// <summary>When the user reached step <paramref name="step"/> of funnel <paramref name="funnel"/> (<see cref="Funnels"/>), if they did.</summary>
+    public DateTimeOffset? FunnelStepAt(string funnel, int step)
+        => Time(funnel == Funnels.Activation ? _activation[step] : funnel == Funnels.Monetization ? _monetization[step]
+            : throw new ArgumentException($"unknown funnel {funnel}", nameof(funnel)));
 
     /// <summary>Applies one (already deduplicated) event.</summary>
     public void Apply(EventFacts e)
     {
         EventsApplied++;
-        var at = e.Timestamp;
-        var day = DateOnly.FromDateTime(at.UtcDateTime).DayNumber;
-        var signupBefore = SignupAt;
+        var at = e.Timestamp.UtcTicks;
+        var day = DayOf(at);
+        var signupBefore = _signupAt;
 
-        FirstSeenAt = Min(FirstSeenAt, at);
-        LastActiveAt = Max(LastActiveAt, at);
+        _firstSeenAt = _firstSeenAt == NoTime ? at : Math.Min(_firstSeenAt, at);
+        _lastActiveAt = Math.Max(_lastActiveAt, at);
         MarkDirty(day);
 
-        var bucket = BucketFor(day);
-        if (bucket is not null)
+        var index = BucketFor(day);
+        var bucket = index >= 0 ? Unpack(index) : default;
+        if (index >= 0)
         {
             bucket.Events++;
-            if (at > bucket.LastAt)
+            if (at > bucket.LastAtTicks)
             {
-                bucket.LastAt = at;
+                bucket.LastAtTicks = at;
             }
         }
 
@@ -102,23 +169,27 @@ public sealed class UserModel
                 }
                 break;
             case "track":
-                ApplyTrack(e, bucket);
+                ApplyTrack(e, index >= 0, ref bucket);
                 break;
         }
-        if (SignupAt != signupBefore)
+        if (index >= 0)
         {
-            MarkDirty(DayOf(FirstSeenAt!.Value)); // the account age of every day moved
+            Store(index, bucket);
+        }
+        if (_signupAt != signupBefore)
+        {
+            MarkDirty(DayOf(_firstSeenAt)); // the account age of every day moved
         }
     }
 
     /// <summary>Brings <see cref="SegmentPath"/> up to date with the applied events.</summary>
     public void UpdateSegmentPath()
     {
-        if (FirstSeenAt is not { } first || (PathDirtyFrom is null && SegmentPath.Count > 0))
+        if (_firstSeenAt == NoTime || (PathDirtyFrom is null && SegmentPath.Count > 0))
         {
             return;
         }
-        var start = DayOf(first);
+        var start = DayOf(_firstSeenAt);
         var from = Math.Max(PathDirtyFrom ?? start, start);
         SegmentPath.RemoveAll(step => step.Day >= from);
         SegmentPaths.Extend(this, SegmentPath, from);
@@ -129,111 +200,143 @@ public sealed class UserModel
     {
         foreach (var (key, value) in e.Traits)
         {
-            var stamped = new Stamped(value, e.Timestamp, e.MessageId);
-            if (stamped.IsNewerThan(Traits.GetValueOrDefault(key)))
-            {
-                Traits[key] = stamped;
-            }
+            SetTrait(key, new Stamped(SharedStrings.Reuse(value), e.Timestamp, e.MessageId));
         }
         if (e.CreatedAt is { } created)
         {
-            SignupAt = Min(SignupAt, created);
+            _signupAt = _signupAt == NoTime ? created.UtcTicks : Math.Min(_signupAt, created.UtcTicks);
         }
         // Contact details: the latest wins. Acquisition: the first touch wins.
-        Email = Latest(Email, e.Email, e);
-        Device = Latest(Device, e.Device, e);
-        Source = Earliest(Source, e.Source, e);
-        Campaign = Earliest(Campaign, e.Campaign, e);
-        UtmSource = Earliest(UtmSource, e.UtmSource, e);
-        UtmMedium = Earliest(UtmMedium, e.UtmMedium, e);
-        UtmCampaign = Earliest(UtmCampaign, e.UtmCampaign, e);
+        Latest(ref _email, e.Email, e, shared: false);
+        Latest(ref _device, e.Device, e, shared: true);
+        Earliest(ref _source, e.Source, e);
+        Earliest(ref _campaign, e.Campaign, e);
+        Earliest(ref _utmSource, e.UtmSource, e);
+        Earliest(ref _utmMedium, e.UtmMedium, e);
+        Earliest(ref _utmCampaign, e.UtmCampaign, e);
     }
 
-    private void ApplyTrack(EventFacts e, DayBucket? bucket)
+    private void SetTrait(string key, Stamped stamped)
     {
-        var at = e.Timestamp;
+        var i = FindTrait(key);
+        if (i >= 0)
+        {
+            if (stamped.IsNewerThan(_traits[i].Value))
+            {
+                _traits[i] = new Trait(_traits[i].Key, stamped);
+            }
+            return;
+        }
+        _traits = Inserted(_traits, ~i, new Trait(SharedStrings.Intern(key), stamped));
+    }
+
+    private int FindTrait(string key)
+    {
+        int lo = 0, hi = _traits.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var c = string.CompareOrdinal(_traits[mid].Key, key);
+            if (c == 0)
+            {
+                return mid;
+            }
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return ~lo;
+    }
+
+    private void ApplyTrack(EventFacts e, bool hasBucket, ref DayBucket b)
+    {
+        var at = e.Timestamp.UtcTicks;
         switch (e.Name)
         {
             case EventNames.SignupStarted:
-                SignupAt = Min(SignupAt, at);
-                Step(Activation, "signup_started", at);
-                Step(Monetization, "free_user", at);
+                _signupAt = _signupAt == NoTime ? at : Math.Min(_signupAt, at);
+                Step(ref _activation, ActivationStep.SignupStarted, at);
+                Step(ref _monetization, MonetizationStep.FreeUser, at);
                 break;
             case EventNames.EmailVerified:
-                Step(Activation, "email_verified", at);
+                Step(ref _activation, ActivationStep.EmailVerified, at);
                 break;
             case EventNames.Login:
-                LastLoginAt = Max(LastLoginAt, at);
-                if (bucket is not null)
+                _lastLoginAt = Math.Max(_lastLoginAt, at);
+                if (hasBucket)
                 {
-                    bucket.Logins++;
+                    b.Logins++;
                 }
                 break;
             case EventNames.SessionStarted:
-                if (bucket is not null)
+                if (hasBucket)
                 {
-                    bucket.Sessions++;
+                    b.Sessions++;
                 }
                 AddFirstSession(at);
                 break;
             case EventNames.SessionEnded:
-                if (bucket is not null && e.DurationSeconds is { } seconds && seconds >= 0)
+                if (hasBucket && e.DurationSeconds is { } seconds && seconds >= 0)
                 {
-                    bucket.SessionsEnded++;
-                    bucket.SessionSeconds += (long)Math.Round(seconds, MidpointRounding.AwayFromZero);
+                    b.SessionsEnded++;
+                    b.SessionSeconds += (long)Math.Round(seconds, MidpointRounding.AwayFromZero);
                 }
                 break;
             case EventNames.SampleUploaded:
-                if (bucket is not null)
+                if (hasBucket)
                 {
-                    bucket.Uploads++;
+                    b.Uploads++;
                 }
-                Step(Activation, "first_upload", at);
+                Step(ref _activation, ActivationStep.FirstUpload, at);
                 break;
             case EventNames.AnalysisCompleted:
-                if (bucket is not null)
+                if (hasBucket)
                 {
-                    bucket.Analyses++;
+                    b.Analyses++;
                     if (e.ProcessingTimeMs is { } processing)
                     {
-                        bucket.ProcessingTimeSum += processing;
-                        bucket.ProcessingTimeCount++;
+                        b.ProcessingTimeSum += processing;
+                        b.ProcessingTimeCount++;
                     }
                     if (e.Accuracy is { } accuracy)
                     {
-                        bucket.AccuracySum += accuracy;
-                        bucket.AccuracyCount++;
+                        b.AccuracySum += accuracy;
+                        b.AccuracyCount++;
                     }
                 }
-                Step(Activation, "first_analysis", at);
+                Step(ref _activation, ActivationStep.FirstAnalysis, at);
                 break;
             case EventNames.FeatureUsed:
-                if (bucket is not null)
+                if (hasBucket)
                 {
-                    bucket.FeatureUses++;
-                    if (e.Feature is { } used && !(bucket.Features ??= []).Contains(used))
+                    b.FeatureUses++;
+                    if (e.Feature is { } used)
                     {
-                        bucket.Features.Add(used);
-                        bucket.Features.Sort(StringComparer.Ordinal);
+                        b.Features = SharedStrings.WithFeature(b.Features, used);
                     }
                 }
-                if (e.Feature is { } feature && (!FeatureFirstUse.TryGetValue(feature, out var first) || at < first))
+                if (e.Feature is { } feature)
                 {
-                    FeatureFirstUse[feature] = at;
+                    UseFeature(feature, at);
                 }
                 break;
             case EventNames.TrialStarted:
                 SetPlan(Plans.Trial, e);
                 SetSubscription("trialing", Plans.Trial, null, e);
-                Step(Monetization, "trial_started", at);
+                Step(ref _monetization, MonetizationStep.TrialStarted, at);
                 break;
             case EventNames.PaymentAdded:
-                Step(Monetization, "payment_added", at);
+                Step(ref _monetization, MonetizationStep.PaymentAdded, at);
                 break;
             case EventNames.SubscriptionStarted:
                 SetPlan(e.Plan ?? Plans.Starter, e);
                 SetSubscription("active", e.Plan, e.Amount, e);
-                Step(Monetization, "subscription_active", at);
+                Step(ref _monetization, MonetizationStep.SubscriptionActive, at);
                 break;
             case EventNames.SubscriptionRenewed:
                 if (e.Plan is not null)
@@ -241,77 +344,86 @@ public sealed class UserModel
                     SetPlan(e.Plan, e);
                 }
                 SetSubscription("active", e.Plan ?? Subscription?.Plan, e.Amount ?? Subscription?.Amount, e);
-                Step(Monetization, "subscription_renewed", at);
+                Step(ref _monetization, MonetizationStep.SubscriptionRenewed, at);
                 break;
             case EventNames.SubscriptionCanceled:
                 SetPlan(Plans.Free, e);
                 SetSubscription("canceled", e.Plan ?? Subscription?.Plan, e.Amount ?? Subscription?.Amount, e);
                 break;
             case EventNames.PaymentSucceeded:
-                var amount = e.Amount ?? 0m;
-                InsertSorted(Payments, new Payment(at, amount), static (a, b) => a.At.CompareTo(b.At));
-                if (bucket is not null)
-                {
-                    bucket.Revenue += amount;
-                    bucket.Payments++;
-                }
+                _payments = InsertedSorted(_payments, new Payment(at, e.Amount ?? 0m), static (a, b) => a.AtTicks.CompareTo(b.AtTicks));
                 break;
             case EventNames.PaymentFailed:
-                InsertSorted(PaymentFailures, at, static (a, b) => a.CompareTo(b));
+                _paymentFailures = InsertedSorted(_paymentFailures, at, static (a, b) => a.CompareTo(b));
                 break;
             case EventNames.SupportTicketOpened:
-                InsertSorted(SupportTickets, at, static (a, b) => a.CompareTo(b));
+                _supportTickets = InsertedSorted(_supportTickets, at, static (a, b) => a.CompareTo(b));
                 break;
         }
+    }
+
+    private void UseFeature(string feature, long at)
+    {
+        var i = Array.BinarySearch(_featureNames, feature, StringComparer.Ordinal);
+        if (i >= 0)
+        {
+            _featureFirstUse[i] = Math.Min(_featureFirstUse[i], at);
+            return;
+        }
+        _featureNames = Inserted(_featureNames, ~i, SharedStrings.Intern(feature));
+        _featureFirstUse = Inserted(_featureFirstUse, ~i, at);
     }
 
     /// <summary>The plan in force at <paramref name="at"/>; a lapsed trial is the free plan.</summary>
     public string PlanAt(DateTimeOffset at)
     {
+        var ticks = at.UtcTicks;
         Stamped? current = null;
-        foreach (var change in PlanLog)
+        foreach (var change in _planLog)
         {
-            if (change.At > at)
+            if (change.AtTicks > ticks)
             {
                 break;
             }
             current = change;
         }
-        if (current is null)
+        if (current is not { } c)
         {
             return Plans.Free;
         }
-        if (current.Value == Plans.Trial && (at - current.At).TotalDays > TrialDays)
+        if (c.Value == Plans.Trial && (at - c.At).TotalDays > TrialDays)
         {
             return Plans.Free;
         }
-        return current.Value;
+        return c.Value;
     }
 
     /// <summary>The seed segment inputs as of <paramref name="at"/>, with windows counted in whole UTC days ending with <paramref name="at"/>'s day.</summary>
     public SegmentInputs SegmentInputsAt(DateTimeOffset at)
     {
         var day = DayOf(at);
+        var ticks = at.UtcTicks;
         var analyses = 0;
-        for (var d = day - 6; d <= day; d++)
+        for (var i = 0; i < _dayCount; i++)
         {
-            if (Days.TryGetValue(d, out var b))
+            var d = _days[i].Day;
+            if (d > day - 7 && d <= day)
             {
-                analyses += b.Analyses;
+                analyses += AnalysesAt(i);
             }
         }
         var features = 0;
-        foreach (var first in FeatureFirstUse.Values)
+        foreach (var first in _featureFirstUse)
         {
-            if (first <= at)
+            if (first <= ticks)
             {
                 features++;
             }
         }
         decimal revenue = 0;
-        foreach (var p in Payments)
+        foreach (var p in _payments)
         {
-            if (p.At > at)
+            if (p.AtTicks > ticks)
             {
                 break;
             }
@@ -337,12 +449,12 @@ public sealed class UserModel
     /// <summary>Brings the daily segment timeline (and its transitions) up to <paramref name="now"/>.</summary>
     public void UpdateTimeline(DateTimeOffset now)
     {
-        if (FirstSeenAt is not { } firstSeen)
+        if (_firstSeenAt == NoTime)
         {
             return;
         }
         var today = DayOf(now);
-        var windowStart = Math.Max(DayOf(firstSeen), today - HistoryDays + 1);
+        var windowStart = Math.Max(DayOf(_firstSeenAt), today - HistoryDays + 1);
         var from = TimelineDirtyFrom ?? today;
         if (TimelineThrough is { } through)
         {
@@ -350,15 +462,16 @@ public sealed class UserModel
         }
         from = Math.Max(from, windowStart);
 
-        SegmentHistory.RemoveAll(t => t.Date.DayNumber >= from || t.Date.DayNumber < windowStart);
-        var previous = SegmentHistory.Count > 0 ? SegmentHistory[^1].To : SegmentBefore(from, windowStart);
+        var history = _segmentHistory ??= [];
+        history.RemoveAll(t => t.Date.DayNumber >= from || t.Date.DayNumber < windowStart);
+        var previous = history.Count > 0 ? history[^1].To : SegmentBefore(from, windowStart);
         for (var d = from; d <= today; d++)
         {
             var at = d == today ? now : EndOfDay(d);
             var segment = SegmentAt(at);
             if (segment != previous)
             {
-                SegmentHistory.Add(new SegmentChange(DateOnly.FromDayNumber(d), previous, segment));
+                history.Add(new SegmentChange(DateOnly.FromDayNumber(d), previous, segment));
                 previous = segment;
             }
         }
@@ -374,61 +487,37 @@ public sealed class UserModel
     {
         var today = DayOf(now);
         int recent = 0, prior = 0, sessions = 0;
-        for (var d = today - 59; d <= today; d++)
+        for (var i = 0; i < _dayCount; i++)
         {
-            if (!Days.TryGetValue(d, out var b))
+            var d = _days[i].Day;
+            if (d <= today - 60 || d > today)
             {
                 continue;
             }
             if (d > today - 30)
             {
-                recent += b.Analyses;
-                sessions += b.Sessions;
+                recent += AnalysesAt(i);
+                sessions += SessionsAt(i);
             }
             else
             {
-                prior += b.Analyses;
+                prior += AnalysesAt(i);
             }
         }
         var lastLogin = LastLoginAt ?? LastActiveAt ?? FirstSeenAt ?? now;
-        var monthAgo = now.AddDays(-30);
+        long monthAgo = now.AddDays(-30).UtcTicks, ticks = now.UtcTicks;
         return ChurnFeatureCalculator.Compute(
             daysSinceLastLogin: Math.Max(0, (now - lastLogin).TotalDays),
             analysesLast30: recent,
             analysesPrior30: prior,
-            supportTickets30: SupportTickets.Count(t => t > monthAgo && t <= now),
-            paymentFailures30: PaymentFailures.Count(t => t > monthAgo && t <= now),
-            distinctFeatures: FeatureFirstUse.Count,
+            supportTickets30: _supportTickets.Count(t => t > monthAgo && t <= ticks),
+            paymentFailures30: _paymentFailures.Count(t => t > monthAgo && t <= ticks),
+            distinctFeatures: _featureNames.Length,
             sessionsLast30: sessions);
     }
 
     /// <summary>Monthly recurring revenue of this user now (0 unless the subscription is active).</summary>
-    [JsonIgnore]
     public decimal MonthlyRevenue => Subscription is { Status: "active", Amount: { } amount } ? amount : 0m;
-
-    private DayBucket? BucketFor(int day)
-    {
-        if (Days.TryGetValue(day, out var bucket))
-        {
-            return bucket;
-        }
-        var newest = NewestDay;
-        if (Days.Count > 0 && day <= newest - RetainedDays)
-        {
-            return null; // older than what we keep: counted in lifetime figures, not in daily buckets
-        }
-        bucket = new DayBucket();
-        Days[day] = bucket;
-        if (day > newest && Days.Count > 1)
-        {
-            var cutoff = day - RetainedDays;
-            foreach (var old in Days.Keys.Where(k => k <= cutoff).ToList())
-            {
-                Days.Remove(old);
-            }
-        }
-        return bucket;
-    }
 
     private DateTimeOffset? LastActiveAsOf(int day, DateTimeOffset at)
     {
@@ -436,11 +525,17 @@ public sealed class UserModel
         {
             return last;
         }
-        for (var d = day; d > day - RetainedDays; d--)
+        for (var i = _dayCount - 1; i >= 0; i--)
         {
-            if (Days.TryGetValue(d, out var b))
+            var d = _days[i].Day;
+            if (d <= day - RetainedDays)
             {
-                return b.LastAt <= at ? b.LastAt : at; // later events of the same day: active "now"
+                break;
+            }
+            if (d <= day)
+            {
+                var lastAt = LastAtOf(i);
+                return lastAt <= at ? lastAt : at; // later events of the same day: active "now"
             }
         }
         return null;
@@ -454,13 +549,13 @@ public sealed class UserModel
 
     private void SetPlan(string plan, EventFacts e)
     {
-        var stamped = new Stamped(Plans.Normalize(plan), e.Timestamp, e.MessageId);
-        InsertSorted(PlanLog, stamped, static (a, b) => a.At != b.At ? a.At.CompareTo(b.At) : string.CompareOrdinal(a.MessageId, b.MessageId));
+        var stamped = new Stamped(SharedStrings.Intern(Plans.Normalize(plan)), e.Timestamp, e.MessageId);
+        _planLog = InsertedSorted(_planLog, stamped, static (a, b) => a.AtTicks != b.AtTicks ? a.AtTicks.CompareTo(b.AtTicks) : string.CompareOrdinal(a.MessageId, b.MessageId));
     }
 
     private void SetSubscription(string status, string? plan, decimal? amount, EventFacts e)
     {
-        var candidate = new SubscriptionStatus(status, plan is null ? null : Plans.Normalize(plan), amount, e.Timestamp, e.MessageId);
+        var candidate = new SubscriptionStatus(status, plan is null ? null : SharedStrings.Intern(Plans.Normalize(plan)), amount, e.Timestamp, e.MessageId);
         if (Subscription is null || e.Timestamp > Subscription.At
             || (e.Timestamp == Subscription.At && string.CompareOrdinal(e.MessageId, Subscription.MessageId) > 0))
         {
@@ -468,64 +563,114 @@ public sealed class UserModel
         }
     }
 
-    private void AddFirstSession(DateTimeOffset at)
+    private void AddFirstSession(long at)
     {
-        InsertSorted(FirstSessions, at, static (a, b) => a.CompareTo(b));
-        if (FirstSessions.Count > 2)
+        // The two earliest session starts: the second one is the activation funnel's last step.
+        if (_firstSession == NoTime || at < _firstSession)
         {
-            FirstSessions.RemoveAt(2);
+            _secondSession = _firstSession;
+            _firstSession = at;
         }
-        if (FirstSessions.Count == 2)
+        else if (_secondSession == NoTime || at < _secondSession)
         {
-            Activation["second_session"] = FirstSessions[1];
+            _secondSession = at;
+        }
+        if (_secondSession != NoTime)
+        {
+            _activation[ActivationStep.SecondSession] = _secondSession;
         }
     }
 
-    private static void Step(Dictionary<string, DateTimeOffset> funnel, string step, DateTimeOffset at)
+    private static void Step(ref StepTicks funnel, int step, long at)
     {
-        if (!funnel.TryGetValue(step, out var existing) || at < existing)
+        if (funnel[step] == NoTime || at < funnel[step])
         {
             funnel[step] = at;
         }
     }
 
-    private static Stamped? Latest(Stamped? current, string? value, EventFacts e)
+    private static void Latest(ref Stamped current, string? value, EventFacts e, bool shared)
     {
         if (value is null)
         {
-            return current;
+            return;
         }
         var candidate = new Stamped(value, e.Timestamp, e.MessageId);
-        return candidate.IsNewerThan(current) ? candidate : current;
+        if (candidate.IsNewerThan(Optional(current)))
+        {
+            current = shared ? new Stamped(SharedStrings.Intern(value), candidate.AtTicks, candidate.MessageId) : candidate;
+        }
     }
 
-    private static Stamped? Earliest(Stamped? current, string? value, EventFacts e)
+    private static void Earliest(ref Stamped current, string? value, EventFacts e)
     {
         if (value is null)
         {
-            return current;
+            return;
         }
         var candidate = new Stamped(value, e.Timestamp, e.MessageId);
-        return current is null || current.IsNewerThan(candidate) ? candidate : current;
+        if (current.Value is null || current.IsNewerThan(candidate))
+        {
+            current = new Stamped(SharedStrings.Intern(value), candidate.AtTicks, candidate.MessageId);
+        }
     }
 
-    private static void InsertSorted<T>(List<T> list, T item, Comparison<T> comparison)
+    private static T[] Inserted<T>(T[] array, int at, T item)
     {
-        var i = list.Count;
-        while (i > 0 && comparison(list[i - 1], item) > 0)
+        var grown = new T[array.Length + 1];
+        Array.Copy(array, grown, at);
+        grown[at] = item;
+        Array.Copy(array, at, grown, at + 1, array.Length - at);
+        return grown;
+    }
+
+    private static T[] InsertedSorted<T>(T[] array, T item, Comparison<T> comparison)
+    {
+        var i = array.Length;
+        while (i > 0 && comparison(array[i - 1], item) > 0)
         {
             i--;
         }
-        list.Insert(i, item);
+        return Inserted(array, i, item);
     }
 
-    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x <= b ? x : b;
+    private static Stamped? Optional(Stamped stamped) => stamped.Value is null ? null : stamped;
 
-    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x >= b ? x : b;
+    private static DateTimeOffset? Time(long ticks) => ticks == NoTime ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 
-    public static int DayOf(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime).DayNumber;
+    public static int DayOf(DateTimeOffset at) => DayOf(at.UtcTicks);
+
+    public static int DayOf(long utcTicks) => (int)(utcTicks / TimeSpan.TicksPerDay);
 
     /// <summary>The last instant of a UTC day.</summary>
     public static DateTimeOffset EndOfDay(int day)
         => new DateTimeOffset(DateOnly.FromDayNumber(day + 1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddTicks(-1);
+
+    /// <summary>Indices of the activation funnel's steps (<see cref="Funnels.ActivationSteps"/>).</summary>
+    private static class ActivationStep
+    {
+        public const int SignupStarted = 0, EmailVerified = 1, FirstUpload = 2, FirstAnalysis = 3, SecondSession = 4;
+    }
+
+    /// <summary>Indices of the monetization funnel's steps (<see cref="Funnels.MonetizationSteps"/>).</summary>
+    private static class MonetizationStep
+    {
+        public const int FreeUser = 0, TrialStarted = 1, PaymentAdded = 2, SubscriptionActive = 3, SubscriptionRenewed = 4;
+    }
+
+    /// <summary>A funnel's five step times, inline (UTC ticks; <see cref="NoTime"/> for a step not reached).</summary>
+    [InlineArray(5)]
+    private struct StepTicks
+    {
+        private long _first;
+
+        public static readonly StepTicks None = CreateNone();
+
+        private static StepTicks CreateNone()
+        {
+            var none = new StepTicks();
+            ((Span<long>)none).Fill(NoTime);
+            return none;
+        }
+    }
 }

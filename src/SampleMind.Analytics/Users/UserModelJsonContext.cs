@@ -4,5 +4,5 @@ namespace SampleMind.Analytics.Users;
 
 /// <summary>Source-generated JSON for user snapshots (fast, trimming-safe).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(UserModel))]
+[JsonSerializable(typeof(UserSnapshot))]
 public sealed partial class UserModelJsonContext : JsonSerializerContext;

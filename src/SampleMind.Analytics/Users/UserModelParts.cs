@@ -1,41 +1,76 @@
 namespace SampleMind.Analytics.Users;
 
-/// <summary>One UTC day of a user's activity (the daily activity bucket).</summary>
-public sealed class DayBucket
+/// <summary>
+/// One UTC day of a user's activity (the daily activity bucket), as the model hands it out; it stores it packed
+/// (UserModel.Days.cs). The day's revenue and payments are not kept here: they are the day's entries of
+/// <see cref="UserModel.Payments"/> (see <see cref="UserModel.RevenueOn"/>).
+/// </summary>
+public struct DayBucket
 {
-    public int Events { get; set; }
-    public int Analyses { get; set; }
-    public int Uploads { get; set; }
-    public int Sessions { get; set; }
-    public long SessionSeconds { get; set; }
-    public int Logins { get; set; }
-    public int FeatureUses { get; set; }
-    public decimal Revenue { get; set; }
-    public DateTimeOffset LastAt { get; set; }
+    public int Day { get; internal set; }
+    public int Events { get; internal set; }
+    public int Analyses { get; internal set; }
+    public int Uploads { get; internal set; }
+    public int Sessions { get; internal set; }
+    public long SessionSeconds { get; internal set; }
+    public int Logins { get; internal set; }
+    public int FeatureUses { get; internal set; }
+    internal long LastAtTicks { get; set; }
+
+    public readonly DateTimeOffset LastAt => new(LastAtTicks, TimeSpan.Zero);
 
     // The user's share of the day's KPI row (see Kpis/KpiContributions.cs).
-    public int SessionsEnded { get; set; }
-    public int Payments { get; set; }
-    public decimal ProcessingTimeSum { get; set; }
-    public int ProcessingTimeCount { get; set; }
-    public decimal AccuracySum { get; set; }
-    public int AccuracyCount { get; set; }
-    public List<string>? Features { get; set; }
+    public int SessionsEnded { get; internal set; }
+    public decimal ProcessingTimeSum { get; internal set; }
+    public int ProcessingTimeCount { get; internal set; }
+    public decimal AccuracySum { get; internal set; }
+    public int AccuracyCount { get; internal set; }
+
+    /// <summary>The features used that day, sorted ordinal; a shared array (<see cref="SharedStrings.WithFeature"/>), null for none.</summary>
+    public string[]? Features { get; internal set; }
 }
 
 /// <summary>A value with the time of the event that set it, so that late events resolve the same way as in-order ones.</summary>
-public sealed record class Stamped(string Value, DateTimeOffset At, string MessageId)
+public readonly struct Stamped(string value, long atTicks, string messageId) : IEquatable<Stamped>
 {
+    public Stamped(string value, DateTimeOffset at, string messageId) : this(value, at.UtcTicks, messageId)
+    {
+    }
+
+    public string Value { get; } = value;
+    public long AtTicks { get; } = atTicks;
+    public string MessageId { get; } = messageId;
+    public DateTimeOffset At => new(AtTicks, TimeSpan.Zero);
+
     /// <summary>True when this value was set after <paramref name="other"/> (ties broken by messageId, so the order of arrival never matters).</summary>
     public bool IsNewerThan(Stamped? other)
-        => other is null || At > other.At || (At == other.At && string.CompareOrdinal(MessageId, other.MessageId) > 0);
+        => other is not { } o || AtTicks > o.AtTicks || (AtTicks == o.AtTicks && string.CompareOrdinal(MessageId, o.MessageId) > 0);
+
+    public bool Equals(Stamped other) => Value == other.Value && AtTicks == other.AtTicks && MessageId == other.MessageId;
+
+    public override bool Equals(object? obj) => obj is Stamped other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(Value, AtTicks, MessageId);
+
+    public static bool operator ==(Stamped left, Stamped right) => left.Equals(right);
+
+    public static bool operator !=(Stamped left, Stamped right) => !left.Equals(right);
 }
 
-public sealed record class Payment(DateTimeOffset At, decimal Amount);
+/// <summary>One identify/group trait and the event that set it.</summary>
+public readonly record struct Trait(string Key, Stamped Value);
+
+/// <summary>A payment_succeeded: when, and the amount.</summary>
+public readonly struct Payment(long atTicks, decimal amount)
+{
+    public long AtTicks { get; } = atTicks;
+    public DateTimeOffset At => new(AtTicks, TimeSpan.Zero);
+    public decimal Amount { get; } = amount;
+}
 
 public sealed record class SubscriptionStatus(string Status, string? Plan, decimal? Amount, DateTimeOffset At, string MessageId);
 
-public sealed record class SegmentChange(DateOnly Date, string From, string To);
+public readonly record struct SegmentChange(DateOnly Date, string From, string To);
 
 /// <summary>The seed's two funnels and their step names, in order.</summary>
 public static class Funnels

@@ -37,6 +37,7 @@ internal sealed record class BenchResult
         Row(table, $"riskQueryUnderIngest ({RiskQueryUnderIngest.IngestEventsPerSec:N0} ev/s)", Ms(RiskQueryUnderIngest), Goal(RiskQueryUnderIngest.P99Ms <= 5, "p99 ≤ 5 ms"));
         Row(table, "freshness p50 / p99 ms", $"{Freshness.P50Ms:N0} / {Freshness.P99Ms:N0} ({Freshness.Samples} samples)", Goal(Freshness.P99Ms <= 1000, "p99 ≤ 1,000 ms"));
         Row(table, "memory.bytesPerActiveUser", $"{Memory.BytesPerActiveUser:N0} ({Memory.ActiveUsers:N0} users)", Goal(Memory.BytesPerActiveUser <= 2048, "≤ 2,048"));
+        Row(table, "  per user reached by ingest (with events)", $"{Memory.BytesPerIngestedUser:N0} ({Memory.IngestedUsers:N0} users)", "");
         foreach (var (events, ms) in SqlBaseline.RefreshMs)
         {
             Row(table, $"sqlBaseline.refreshMs ({events} events)", ms is null ? "not measured (--quick)" : $"{ms:N0}", "");
@@ -59,6 +60,11 @@ internal sealed record class LimitFigures(double GrainCallsPerSec, double PgCopy
 
 internal sealed record class FreshnessFigures(double? P50Ms, double? P99Ms, int Samples, long Errors);
 
-internal sealed record class MemoryFigures(long? BytesPerActiveUser, int ActiveUsers, long HeapBytesBefore, long HeapBytesAfter);
+/// <summary>
+/// Managed heap per active user grain after every user of the population was activated (<see cref="ActiveUsers"/>; those
+/// ingest did not reach have no events), and per user grain right after ingest (<see cref="IngestedUsers"/>, all with events).
+/// </summary>
+internal sealed record class MemoryFigures(long? BytesPerActiveUser, int ActiveUsers, int IngestedUsers, long? BytesPerIngestedUser,
+    long HeapBytesBefore, long HeapBytesAfter);
 
 internal sealed record class SqlBaselineFigures([property: JsonPropertyName("refreshMs")] IReadOnlyDictionary<string, double?> RefreshMs);

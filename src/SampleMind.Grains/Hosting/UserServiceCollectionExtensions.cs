@@ -20,6 +20,7 @@ public static class UserServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
         services.TryAddSingleton<IChurnScorer, RuleChurnScorer>();
+        services.TryAddSingleton<UserRollups>();
         services.AddSampleMindUserIndex();
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();

@@ -19,3 +19,9 @@ public interface IUserRollupCapture
 {
     void Complete(UserModel model);
 }
+
+/// <summary>Every registered <see cref="IUserRollup"/>, resolved once per silo (not one array per user grain).</summary>
+public sealed class UserRollups(IEnumerable<IUserRollup> rollups)
+{
+    public IReadOnlyList<IUserRollup> All { get; } = [.. rollups];
+}

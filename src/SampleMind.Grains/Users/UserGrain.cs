@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Users;
@@ -14,29 +13,42 @@ namespace SampleMind.Users;
 public sealed class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
-    IEnumerable<IUserRollup> rollups,
+    UserRollups rollups,
     IChurnScorer churnScorer,
     IUserIndexSink index,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
-    private readonly IUserRollup[] _rollups = [.. rollups];
-    private UserModel _model = new();
+    // A user activated by a read who has no events shares this one (never written to): no model of its own until the first event.
+    private static readonly UserModel s_noEvents = new();
+
+    private UserModel _model = s_noEvents;
     private long _nextSeq = 1;
     private long _appliedSeq;
     private int _sinceSnapshot;
+    private IGrainTimer? _snapshotTimer; // only while a snapshot is pending: most live users hold none
 
     private string UserId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _model = state.State.Model is { Length: > 0 } bytes
-            ? JsonSerializer.Deserialize(bytes, UserModelJsonContext.Default.UserModel) ?? new UserModel()
-            : new UserModel();
-        state.State.Model = null; // the bytes are only read here: do not keep a second copy of the user in memory
-        _model.UserId = UserId;
         _appliedSeq = state.State.AppliedSeq;
+        if (state.State.Model is { Length: > 0 } bytes)
+        {
+            if (UserSnapshots.Read(bytes) is { } model)
+            {
+                _model = model;
+                _model.UserId = UserId;
+            }
+            else
+            {
+                // A snapshot of an older format (or a damaged one): the log holds every event, so rebuild from all of it.
+                logger.LogWarning("{UserId} has a snapshot this version cannot read; rebuilding the user from the event log", UserId);
+                _appliedSeq = 0;
+            }
+        }
+        state.State.Model = null; // the bytes are only read here: do not keep a second copy of the user in memory
         _nextSeq = _appliedSeq + 1;
 
         // Replayed events are not reported to the KPI pre-aggregator: after a graceful stop there are none, and after a
@@ -44,20 +56,17 @@ public sealed class UserGrain(
         var replayed = 0;
         await foreach (var stored in eventLog.ReadAfterAsync(UserId, _appliedSeq, cancellationToken))
         {
-            _model.Apply(EventFacts.Parse(stored.Payload));
+            Writable().Apply(EventFacts.Parse(stored.Payload));
             _appliedSeq = Math.Max(_appliedSeq, stored.Seq);
             replayed++;
         }
         _nextSeq = _appliedSeq + 1;
-        _sinceSnapshot = replayed;
         if (replayed > 0)
         {
             logger.LogInformation("{UserId} replayed {Count} events from the log after its snapshot", UserId, replayed);
             PostIndexRow(); // the index may not have seen these events (a crash before its flush, or an imported log)
+            SnapshotPending(replayed);
         }
-
-        var interval = options.Value.SnapshotInterval;
-        this.RegisterGrainTimer(SnapshotIfDueAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -115,21 +124,22 @@ public sealed class UserGrain(
         if (applied > 0)
         {
             // Each rollup reports this user's share after the events minus before (replay reports none: see OnActivateAsync).
-            var captures = _rollups.Select(r => r.Begin(_model, fresh)).ToArray();
+            var model = Writable();
+            var captures = rollups.All.Select(r => r.Begin(model, fresh)).ToArray();
             foreach (var facts in fresh)
             {
-                _model.Apply(facts);
+                model.Apply(facts);
             }
             foreach (var capture in captures)
             {
-                capture.Complete(_model);
+                capture.Complete(model);
             }
         }
 
         if (applied > 0)
         {
             PostIndexRow(); // the segment and risk as of now, once per ingest (segment moves roll up through SegmentUserRollup)
-            _sinceSnapshot += applied;
+            SnapshotPending(applied);
             if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
             {
                 await WriteSnapshotAsync();
@@ -177,18 +187,36 @@ public sealed class UserGrain(
             risk.ModelVersion, _model.LastActiveAt, now));
     }
 
+    private UserModel Writable() => ReferenceEquals(_model, s_noEvents) ? _model = new UserModel { UserId = UserId } : _model;
+
+    /// <summary>Counts events the snapshot does not hold yet; the first one starts the timer that writes it at the latest after the interval.</summary>
+    private void SnapshotPending(int events)
+    {
+        _sinceSnapshot += events;
+        if (_snapshotTimer is null)
+        {
+            var interval = options.Value.SnapshotInterval;
+            _snapshotTimer = this.RegisterGrainTimer(SnapshotIfDueAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
+        }
+    }
+
     private Task SnapshotIfDueAsync(CancellationToken cancellationToken)
         => _sinceSnapshot > 0 ? WriteSnapshotAsync() : Task.CompletedTask;
 
     private async Task WriteSnapshotAsync()
     {
-        state.State.Model = JsonSerializer.SerializeToUtf8Bytes(_model, UserModelJsonContext.Default.UserModel);
+        state.State.Model = UserSnapshots.Write(_model);
         state.State.AppliedSeq = _appliedSeq;
         var pending = _sinceSnapshot;
         _sinceSnapshot = 0;
         try
         {
             await state.WriteStateAsync();
+            if (_sinceSnapshot == 0)
+            {
+                _snapshotTimer?.Dispose(); // nothing pending: the next event starts it again
+                _snapshotTimer = null;
+            }
         }
         catch
         {

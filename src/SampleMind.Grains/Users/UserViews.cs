@@ -30,25 +30,21 @@ internal static class UserViews
                 model.UtmMedium?.Value,
                 model.UtmCampaign?.Value,
                 model.Device?.Value),
-            Traits = model.Traits.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => t.Value.Value, StringComparer.Ordinal),
+            Traits = model.Traits.ToDictionary(t => t.Key, t => t.Value.Value, StringComparer.Ordinal),
             FirstSeenAt = model.FirstSeenAt,
             LastActiveAt = model.LastActiveAt,
             LastLoginAt = model.LastLoginAt,
-            Activity = model.Days
-                .OrderBy(d => d.Key)
-                .Select(d => new DayActivity(DateOnly.FromDayNumber(d.Key), d.Value.Events, d.Value.Analyses, d.Value.Uploads,
-                    d.Value.Sessions, d.Value.SessionSeconds, d.Value.Logins, d.Value.FeatureUses, d.Value.Revenue))
-                .ToArray(),
-            FeaturesUsed = model.FeatureFirstUse.Keys.Order(StringComparer.Ordinal).ToArray(),
-            SupportTickets = model.SupportTickets.Count,
-            PaymentFailures = model.PaymentFailures.ToArray(),
-            Payments = model.Payments.Count,
+            Activity = Activity(model),
+            FeaturesUsed = [.. model.FeaturesUsed],
+            SupportTickets = model.SupportTicketCount,
+            PaymentFailures = model.PaymentFailureTimes,
+            Payments = model.Payments.Length,
             LifetimeRevenue = model.LifetimeRevenue,
             Subscription = subscription is null
                 ? new Subscription("none", null, null, null)
                 : new Subscription(subscription.Status, subscription.Plan, subscription.Amount, subscription.At),
-            ActivationFunnel = InStepOrder(model.Activation, Funnels.ActivationSteps),
-            MonetizationFunnel = InStepOrder(model.Monetization, Funnels.MonetizationSteps),
+            ActivationFunnel = InStepOrder(model, Funnels.Activation, Funnels.ActivationSteps),
+            MonetizationFunnel = InStepOrder(model, Funnels.Monetization, Funnels.MonetizationSteps),
             Segment = segment,
             SegmentHistory = model.SegmentHistory.Select(t => new SegmentTransition(t.Date, t.From, t.To)).ToArray(),
             AnalysesLast7Days = inputs.AnalysesPerWeek,
@@ -67,18 +63,23 @@ internal static class UserViews
     }
 
     /// <summary>The steps reached, in the funnel's order.</summary>
-    private static Dictionary<string, DateTimeOffset> InStepOrder(Dictionary<string, DateTimeOffset> reached, IReadOnlyList<string> steps)
+    private static Dictionary<string, DateTimeOffset> InStepOrder(UserModel model, string funnel, IReadOnlyList<string> steps)
     {
         var ordered = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var step in steps)
+        for (var k = 0; k < steps.Count; k++)
         {
-            if (reached.TryGetValue(step, out var at))
+            if (model.FunnelStepAt(funnel, k) is { } at)
             {
-                ordered[step] = at;
+                ordered[steps[k]] = at;
             }
         }
         return ordered;
     }
+
+    /// <summary>The retained day buckets, oldest first, with each day's revenue.</summary>
+    private static DayActivity[] Activity(UserModel model)
+        => [.. model.Days.Select(d => new DayActivity(DateOnly.FromDayNumber(d.Day), d.Events, d.Analyses, d.Uploads, d.Sessions,
+            d.SessionSeconds, d.Logins, d.FeatureUses, model.RevenueOn(d.Day).Revenue))];
 
     private static RiskView ToRisk(string userId, string segment, ChurnAssessment a, DateTimeOffset now) => new()
     {

@@ -1,4 +1,8 @@
+using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
 using SampleMind.Analytics.Users;
 using SampleMind.Testing;
 using SampleMind.Users;
@@ -162,6 +166,33 @@ public sealed class UserGrainTests(ClusterFixture fixture)
         await fixture.DeactivateAllAsync();
 
         Assert.Equal(before, Json(await grain.GetAsync()));
+    }
+
+    [Theory]
+    [InlineData("""{"UserId":"u","EventsApplied":3,"Days":{"20000":{"Events":3,"LastAt":"2024-10-04T10:00:00+00:00"}},"Traits":{"plan":{"Value":"pro","At":"2024-10-04T10:00:00+00:00","MessageId":"m1"}}}""")]
+    [InlineData("not json at all")]
+    [InlineData("""{"Format":2,"EventsApplied":1,"Activation":[1]}""")]
+    public async Task Snapshot_ThisVersionCannotRead_IsDropped_AndTheUserRebuiltFromTheLog(string stored)
+    {
+        var user = Fresh("oldsnap");
+        var history = EventBuilder.RealisticHistory(user, seed: 5, Now);
+        var grain = fixture.Client.GetGrain<IUserGrain>(user);
+        await grain.IngestAsync(Events(history));
+        var expected = Json(await grain.GetAsync());
+        await fixture.DeactivateAllAsync(); // writes the snapshot
+
+        // The snapshot as an older version (format 1: the model's own JSON) or a damaged write left it.
+        var storage = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
+        var state = new GrainState<UserState>(new UserState());
+        await storage.ReadStateAsync("user", grain.GetGrainId(), state);
+        var snapshot = Assert.IsType<UserState>(state.State);
+        Assert.Equal(history.Length, snapshot.AppliedSeq);
+        snapshot.Model = Encoding.UTF8.GetBytes(stored);
+        await storage.WriteStateAsync("user", grain.GetGrainId(), state);
+
+        Assert.Equal(expected, Json(await grain.GetAsync()));
+        var again = await grain.IngestAsync(Events(history[..5]));
+        Assert.Equal(new IngestResult(5, 0, 5, history.Length), again);
     }
 
     [Fact]

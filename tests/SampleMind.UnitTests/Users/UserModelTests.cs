@@ -181,7 +181,7 @@ public sealed class UserModelTests
     /// <summary>The model's JSON with object keys sorted, so that dictionary order does not matter.</summary>
     internal static string Canonical(UserModel model)
     {
-        var node = JsonSerializer.SerializeToNode(model, UserModelJsonContext.Default.UserModel)!;
+        var node = JsonSerializer.SerializeToNode(model.ToSnapshot(), UserModelJsonContext.Default.UserSnapshot)!;
         return Sort(node)!.ToJsonString();
 
         static JsonNode? Sort(JsonNode? n) => n switch
