@@ -129,4 +129,8 @@ internal sealed record class LatencyFigures
     /// <summary>The background ingest rate while the queries ran (riskQueryUnderIngest only).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? IngestEventsPerSec { get; init; }
+
+    /// <summary>The events the background ingest got acknowledged (riskQueryUnderIngest only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? IngestEvents { get; init; }
 }

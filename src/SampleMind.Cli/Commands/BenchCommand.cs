@@ -20,6 +20,10 @@ public sealed class BenchSettings : CommandSettings
     [Description("About 3 minutes: shorter phases, 20,000 users, the SQL baseline at 1M events only (full: about 15 minutes, 100,000 users, 1M and 10M)")]
     public bool Quick { get; set; }
 
+    [CommandOption("--smoke")]
+    [Description("Seconds-long phases over 1,000 users and a 20,000-event SQL baseline: checks that the bench runs end to end (its figures mean little)")]
+    public bool Smoke { get; set; }
+
     [CommandOption("--json <FILE>")]
     [Description("Also write the figures as JSON to FILE")]
     public string? Json { get; set; }
@@ -94,6 +98,10 @@ public sealed class BenchSettings : CommandSettings
         {
             return ValidationResult.Error("--api-port, --silo-port and --gateway-port must be 1024…65000");
         }
+        if (Quick && Smoke)
+        {
+            return ValidationResult.Error("give either --quick or --smoke");
+        }
         if (Users is < 100 or > 10_000_000)
         {
             return ValidationResult.Error("--users must be 100…10000000");
@@ -120,7 +128,9 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, BenchSettings settings, CancellationToken cancellationToken)
     {
-        var plan = settings.Quick
+        var plan = settings.Smoke
+            ? new Plan(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), settings.Users ?? 1_000, [20_000])
+            : settings.Quick
             ? new Plan(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30), settings.Users ?? 20_000, [1_000_000])
             : new Plan(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(90), settings.Users ?? 100_000, [1_000_000, 10_000_000]);
         var startedAt = DateTimeOffset.UtcNow;
@@ -184,12 +194,13 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
             var under = await OpenLoop.RunAsync(settings.RiskRate, plan.UnderIngest, i => RiskAsync(http, users, i, cancellationToken), s => underPhase.Update(s, ""), cancellationToken);
             var backgroundFigures = await background;
             var fresh = await freshness;
-            under = under with { IngestEventsPerSec = backgroundFigures.EventsPerSec };
+            under = under with { IngestEventsPerSec = backgroundFigures.EventsPerSec, IngestEvents = backgroundFigures.Events };
             underPhase.Done($"p99 {under.P99Ms:N1} ms at {backgroundFigures.EventsPerSec:N0} events/s; freshness p99 {fresh.Percentile(99):N0} ms");
 
             var sqlPhase = progress.Start("PostgreSQL COPY and the kpi_dashboard materialized view", plan.SqlEvents.Max() / 40_000.0);
             var baseline = new PostgresBaseline(dataSource);
-            var refresh = new Dictionary<string, double?> { ["1M"] = null, ["10M"] = null };
+            var refresh = new[] { 20_000L, 1_000_000L, 10_000_000L }.Where(n => n >= plan.SqlEvents.Min())
+                .ToDictionary(SqlBaselineFigures.Label, _ => (double?)null);
             double copyRate;
             await baseline.CreateAsync(cancellationToken);
             try
@@ -201,7 +212,7 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
                 foreach (var events in plan.SqlEvents)
                 {
                     await baseline.CopyUntilAsync(events, cancellationToken);
-                    refresh[events >= 10_000_000 ? "10M" : "1M"] = await baseline.RefreshMsAsync(cancellationToken);
+                    refresh[SqlBaselineFigures.Label(events)] = await baseline.RefreshMsAsync(cancellationToken);
                 }
             }
             finally
@@ -212,7 +223,7 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
 
             result = new BenchResult
             {
-                Mode = settings.Quick ? "quick" : "full",
+                Mode = settings.Smoke ? "smoke" : settings.Quick ? "quick" : "full",
                 StartedAt = startedAt,
                 Machine = new BenchMachine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, stack.Owned),
                 Limits = new LimitFigures(Math.Round(grainCalls), Math.Round(copyRate)),
