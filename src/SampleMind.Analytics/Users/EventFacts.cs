@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace SampleMind.Analytics.Users;
@@ -40,138 +42,238 @@ public sealed record class EventFacts
 
     private static readonly IReadOnlyDictionary<string, string> EmptyTraits = new Dictionary<string, string>();
 
-    /// <summary>Reads the facts of one event from its JSON (the normalised form the ingest path stores).</summary>
+    /// <summary>
+    /// Reads the facts of one event from its JSON (the normalised form the ingest path stores) in one forward pass: no
+    /// document is built and each property is looked at once. Values follow <see cref="JsonElement"/>'s rules (a repeated
+    /// name: the last one counts).
+    /// </summary>
     public static EventFacts Parse(string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var type = GetString(root, "type") ?? "track";
-        var timestamp = GetDate(root, "timestamp") ?? throw new FormatException("event has no timestamp");
-        var properties = GetObject(root, "properties");
-        var traitsElement = GetObject(root, "traits") ?? GetObject(GetObject(root, "context"), "traits");
-        var context = GetObject(root, "context");
-        var campaign = GetObject(context, "campaign");
-        var device = GetObject(context, "device");
-
-        Dictionary<string, string>? traits = null;
-        if (traitsElement is { } t && type is "identify" or "group")
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        try
         {
-            traits = [];
-            foreach (var property in t.EnumerateObject())
+            var length = Encoding.UTF8.GetBytes(json, buffer);
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, length));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
-                {
-                    continue;
-                }
-                traits[property.Name] = property.Value.ValueKind == JsonValueKind.String
-                    ? property.Value.GetString()!
-                    : property.Value.GetRawText();
+                throw new FormatException("an event is a JSON object");
+            }
+            var facts = Read(ref reader);
+            if (reader.Read())
+            {
+                throw new FormatException("event JSON goes on after its object");
+            }
+            return facts;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static EventFacts Read(ref Utf8JsonReader reader)
+    {
+        Scalar type = default, name = default, messageId = default, timestamp = default;
+        Fields? properties = null, rootTraits = null, context = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var property = reader.GetString()!;
+            reader.Read();
+            switch (property)
+            {
+                case "type": type = Scalar.Read(ref reader); break;
+                case "event": name = Scalar.Read(ref reader); break;
+                case "messageId": messageId = Scalar.Read(ref reader); break;
+                case "timestamp": timestamp = Scalar.Read(ref reader); break;
+                case "properties": properties = Fields.Read(ref reader, nested: null); break;
+                case "traits": rootTraits = Fields.Read(ref reader, nested: null); break;
+                case "context": context = Fields.Read(ref reader, nested: ["traits", "campaign", "device"]); break;
+                default: reader.Skip(); break;
             }
         }
 
-        var durationSeconds = GetDouble(properties, "duration_seconds") ?? GetDouble(properties, "duration");
-        if (durationSeconds is null && GetDouble(properties, "duration_ms") is { } durationMs)
+        var eventType = type.String ?? "track";
+        var traits = rootTraits ?? context?.Object("traits");
+        var campaign = context?.Object("campaign");
+        var device = context?.Object("device");
+        var identify = eventType == "identify";
+
+        var durationSeconds = properties?.Get("duration_seconds").AsDouble ?? properties?.Get("duration").AsDouble;
+        if (durationSeconds is null && properties?.Get("duration_ms").AsDouble is { } durationMs)
         {
             durationSeconds = durationMs / 1000.0;
         }
 
         return new EventFacts
         {
-            MessageId = GetString(root, "messageId") ?? throw new FormatException("event has no messageId"),
-            Type = type,
-            Name = GetString(root, "event"),
-            Timestamp = timestamp,
-            Plan = GetString(properties, "plan") ?? (type == "identify" ? GetString(traitsElement, "plan") : null),
-            Amount = GetDecimal(properties, "amount") ?? GetDecimal(properties, "revenue"),
-            Feature = GetString(properties, "feature"),
-            Model = GetString(properties, "model"),
-            ModelVersion = GetString(properties, "model_version"),
-            AnalysisType = GetString(properties, "analysis_type"),
-            ProcessingTimeMs = GetDecimal(properties, "processing_time_ms"),
-            Accuracy = GetDecimal(properties, "accuracy"),
-            Error = GetBool(properties, "error"),
-            CostUsd = GetDecimal(properties, "cost_usd"),
-            Rating = GetDouble(properties, "rating"),
-            Correct = GetBool(properties, "correct"),
+            MessageId = messageId.String ?? throw new FormatException("event has no messageId"),
+            Type = eventType,
+            Name = name.String,
+            Timestamp = ToDate(timestamp.String) ?? throw new FormatException("event has no timestamp"),
+            Plan = properties?.Get("plan").String ?? (identify ? traits?.Get("plan").String : null),
+            Amount = properties?.Get("amount").AsDecimal ?? properties?.Get("revenue").AsDecimal,
+            Feature = properties?.Get("feature").String,
+            Model = properties?.Get("model").String,
+            ModelVersion = properties?.Get("model_version").String,
+            AnalysisType = properties?.Get("analysis_type").String,
+            ProcessingTimeMs = properties?.Get("processing_time_ms").AsDecimal,
+            Accuracy = properties?.Get("accuracy").AsDecimal,
+            Error = properties?.Get("error").AsBool,
+            CostUsd = properties?.Get("cost_usd").AsDecimal,
+            Rating = properties?.Get("rating").AsDouble,
+            Correct = properties?.Get("correct").AsBool,
             DurationSeconds = durationSeconds,
-            Traits = traits ?? EmptyTraits,
-            CreatedAt = type == "identify" ? GetDate(traitsElement, "created_at") ?? GetDate(traitsElement, "createdAt") : null,
-            Email = type == "identify" ? GetString(traitsElement, "email") : null,
-            Source = GetString(traitsElement, "acquisition_source") ?? GetString(traitsElement, "source") ?? GetString(campaign, "source"),
-            Campaign = GetString(traitsElement, "campaign") ?? GetString(traitsElement, "campaign_id") ?? GetString(campaign, "name"),
-            UtmSource = GetString(campaign, "source"),
-            UtmMedium = GetString(campaign, "medium"),
-            UtmCampaign = GetString(campaign, "name"),
-            Device = GetString(device, "type") ?? GetString(device, "model"),
+            Traits = traits is not null && eventType is "identify" or "group" ? traits.ToTraits() : EmptyTraits,
+            CreatedAt = identify ? ToDate(traits?.Get("created_at").String) ?? ToDate(traits?.Get("createdAt").String) : null,
+            Email = identify ? traits?.Get("email").String : null,
+            Source = traits?.Get("acquisition_source").String ?? traits?.Get("source").String ?? campaign?.Get("source").String,
+            Campaign = traits?.Get("campaign").String ?? traits?.Get("campaign_id").String ?? campaign?.Get("name").String,
+            UtmSource = campaign?.Get("source").String,
+            UtmMedium = campaign?.Get("medium").String,
+            UtmCampaign = campaign?.Get("name").String,
+            Device = device?.Get("type").String ?? device?.Get("model").String,
         };
     }
 
-    private static JsonElement? GetObject(JsonElement? parent, string name)
-        => parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object ? v : null;
-
-    private static string? GetString(JsonElement? parent, string name)
-    {
-        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
-        {
-            return null;
-        }
-        return v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString() is { Length: > 0 } s ? s : null,
-            JsonValueKind.Number => v.GetRawText(),
-            _ => null,
-        };
-    }
-
-    private static double? GetDouble(JsonElement? parent, string name)
-    {
-        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
-        {
-            return null;
-        }
-        return v.ValueKind switch
-        {
-            JsonValueKind.Number => v.GetDouble(),
-            JsonValueKind.String when double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-            _ => null,
-        };
-    }
-
-    private static decimal? GetDecimal(JsonElement? parent, string name)
-    {
-        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
-        {
-            return null;
-        }
-        return v.ValueKind switch
-        {
-            JsonValueKind.Number when v.TryGetDecimal(out var d) => d,
-            JsonValueKind.String when decimal.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-            _ => null,
-        };
-    }
-
-    private static bool? GetBool(JsonElement? parent, string name)
-    {
-        if (parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v))
-        {
-            return null;
-        }
-        return v.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.String => bool.TryParse(v.GetString(), out var b) ? b : null,
-            JsonValueKind.Number => v.GetDouble() != 0,
-            _ => null,
-        };
-    }
-
-    private static DateTimeOffset? GetDate(JsonElement? parent, string name)
-    {
-        var s = GetString(parent, name);
-        return s is not null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
+    private static DateTimeOffset? ToDate(string? s)
+        => s is not null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
             ? d.ToUniversalTime()
             : null;
+
+    /// <summary>A scalar property value as the reader met it: a string, a number (its text and its values), true, false or null.</summary>
+    private readonly record struct Scalar(JsonTokenType Kind, string? Text, double? NumberDouble, bool DoubleValid, decimal? NumberDecimal)
+    {
+        /// <summary>Reads the value at the reader (skipping an object or array: those are not scalars).</summary>
+        public static Scalar Read(ref Utf8JsonReader reader)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.String:
+                    return new(JsonTokenType.String, reader.GetString(), null, false, null);
+                case JsonTokenType.Number:
+                    var valid = reader.TryGetDouble(out var d);
+                    return new(JsonTokenType.Number, Encoding.UTF8.GetString(reader.ValueSpan), valid ? d : null, valid,
+                        reader.TryGetDecimal(out var m) ? m : null);
+                case JsonTokenType.True:
+                    return new(JsonTokenType.True, "true", null, false, null);
+                case JsonTokenType.False:
+                    return new(JsonTokenType.False, "false", null, false, null);
+                case JsonTokenType.Null:
+                    return new(JsonTokenType.Null, "null", null, false, null);
+                default:
+                    reader.Skip();
+                    return default;
+            }
+        }
+
+        /// <summary>A non-empty string, or a number's text.</summary>
+        public string? String => Kind switch
+        {
+            JsonTokenType.String => Text is { Length: > 0 } ? Text : null,
+            JsonTokenType.Number => Text,
+            _ => null,
+        };
+
+        public double? AsDouble => Kind switch
+        {
+            JsonTokenType.Number => DoubleValid ? NumberDouble : throw new FormatException($"the number {Text} is not a finite double"),
+            JsonTokenType.String when double.TryParse(Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            _ => null,
+        };
+
+        public decimal? AsDecimal => Kind switch
+        {
+            JsonTokenType.Number => NumberDecimal,
+            JsonTokenType.String when decimal.TryParse(Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            _ => null,
+        };
+
+        public bool? AsBool => Kind switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            JsonTokenType.String => bool.TryParse(Text, out var b) ? b : null,
+            JsonTokenType.Number => AsDouble != 0,
+            _ => null,
+        };
+    }
+
+    /// <summary>One JSON object's scalar properties (in order) and, for the names asked for, its nested objects.</summary>
+    private sealed class Fields
+    {
+        private readonly List<(string Name, Scalar Value)> _scalars = [];
+        private List<(string Name, Fields? Value)>? _objects;
+
+        /// <summary>Reads the object at the reader; null (and skipped) when the value is not an object.</summary>
+        public static Fields? Read(ref Utf8JsonReader reader, string[]? nested)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                return null;
+            }
+            var fields = new Fields();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString()!;
+                reader.Read();
+                if (nested is not null && Array.IndexOf(nested, name) >= 0)
+                {
+                    (fields._objects ??= []).Add((name, Read(ref reader, nested: null)));
+                }
+                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    fields._scalars.Add((name, default));
+                    reader.Skip();
+                }
+                else
+                {
+                    fields._scalars.Add((name, Scalar.Read(ref reader)));
+                }
+            }
+            return fields;
+        }
+
+        /// <summary>The last property of that name (as <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>).</summary>
+        public Scalar Get(string name)
+        {
+            for (var i = _scalars.Count - 1; i >= 0; i--)
+            {
+                if (_scalars[i].Name == name)
+                {
+                    return _scalars[i].Value;
+                }
+            }
+            return default;
+        }
+
+        public Fields? Object(string name)
+        {
+            if (_objects is not null)
+            {
+                for (var i = _objects.Count - 1; i >= 0; i--)
+                {
+                    if (_objects[i].Name == name)
+                    {
+                        return _objects[i].Value;
+                    }
+                }
+            }
+            return null;
+        }
+
+        /// <summary>Identify traits: scalar values as text (a string as is, anything else as its JSON).</summary>
+        public Dictionary<string, string> ToTraits()
+        {
+            var traits = new Dictionary<string, string>();
+            foreach (var (name, value) in _scalars)
+            {
+                if (value.Kind != JsonTokenType.None)
+                {
+                    traits[name] = value.Text!;
+                }
+            }
+            return traits;
+        }
     }
 }
