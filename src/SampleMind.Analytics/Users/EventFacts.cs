@@ -77,25 +77,25 @@ public sealed record class EventFacts
         Fields? properties = null, rootTraits = null, context = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var property = reader.GetString()!;
+            var property = RootNames.Find(ref reader);
             reader.Read();
             switch (property)
             {
-                case "type": type = Scalar.Read(ref reader); break;
-                case "event": name = Scalar.Read(ref reader); break;
-                case "messageId": messageId = Scalar.Read(ref reader); break;
-                case "timestamp": timestamp = Scalar.Read(ref reader); break;
-                case "properties": properties = Fields.Read(ref reader, nested: null); break;
-                case "traits": rootTraits = Fields.Read(ref reader, nested: null); break;
-                case "context": context = Fields.Read(ref reader, nested: ["traits", "campaign", "device"]); break;
+                case 0: type = Scalar.Read(ref reader); break;
+                case 1: name = Scalar.Read(ref reader); break;
+                case 2: messageId = Scalar.Read(ref reader); break;
+                case 3: timestamp = Scalar.Read(ref reader); break;
+                case 4: properties = Fields.Read(ref reader, PropertyNames, nested: null, nestedWanted: null); break;
+                case 5: rootTraits = Fields.Read(ref reader, wanted: null, nested: null, nestedWanted: null); break;
+                case 6: context = Fields.Read(ref reader, NoNames, ContextObjects, ContextWanted); break;
                 default: reader.Skip(); break;
             }
         }
 
         var eventType = type.String ?? "track";
-        var traits = rootTraits ?? context?.Object("traits");
-        var campaign = context?.Object("campaign");
-        var device = context?.Object("device");
+        var traits = rootTraits ?? context?.Object(0);
+        var campaign = context?.Object(1);
+        var device = context?.Object(2);
         var identify = eventType == "identify";
 
         var durationSeconds = properties?.Get("duration_seconds").AsDouble ?? properties?.Get("duration").AsDouble;
@@ -198,14 +198,49 @@ public sealed record class EventFacts
         };
     }
 
+    /// <summary>Property names matched on the reader's UTF-8 bytes: no string per property read.</summary>
+    private sealed class Names(params string[] names)
+    {
+        private readonly byte[][] _utf8 = [.. names.Select(Encoding.UTF8.GetBytes)];
+
+        public string this[int index] => names[index];
+
+        /// <summary>The index of the property name at the reader, or -1.</summary>
+        public int Find(ref Utf8JsonReader reader)
+        {
+            for (var i = 0; i < _utf8.Length; i++)
+            {
+                if (reader.ValueTextEquals(_utf8[i]))
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    private static readonly Names RootNames = new("type", "event", "messageId", "timestamp", "properties", "traits", "context");
+    private static readonly Names ContextObjects = new("traits", "campaign", "device");
+    private static readonly Names NoNames = new();
+    private static readonly Names CampaignNames = new("source", "medium", "name");
+    private static readonly Names DeviceNames = new("type", "model");
+    private static readonly Names?[] ContextWanted = [null, CampaignNames, DeviceNames];
+    private static readonly Names PropertyNames = new(
+        "plan", "amount", "revenue", "feature", "model", "model_version", "analysis_type", "processing_time_ms", "accuracy",
+        "error", "cost_usd", "rating", "correct", "duration_seconds", "duration", "duration_ms");
+
     /// <summary>One JSON object's scalar properties (in order) and, for the names asked for, its nested objects.</summary>
     private sealed class Fields
     {
         private readonly List<(string Name, Scalar Value)> _scalars = [];
-        private List<(string Name, Fields? Value)>? _objects;
+        private List<(int Name, Fields? Value)>? _objects;
 
-        /// <summary>Reads the object at the reader; null (and skipped) when the value is not an object.</summary>
-        public static Fields? Read(ref Utf8JsonReader reader, string[]? nested)
+        /// <summary>
+        /// Reads the object at the reader (null, and skipped, when the value is not an object): the scalars named in
+        /// <paramref name="wanted"/> (every one when null) and the objects named in <paramref name="nested"/> (each read
+        /// with the names at the same index of <paramref name="nestedWanted"/>).
+        /// </summary>
+        public static Fields? Read(ref Utf8JsonReader reader, Names? wanted, Names? nested, Names?[]? nestedWanted)
         {
             if (reader.TokenType != JsonTokenType.StartObject)
             {
@@ -215,11 +250,16 @@ public sealed record class EventFacts
             var fields = new Fields();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString()!;
+                var inner = nested?.Find(ref reader) ?? -1;
+                var name = inner >= 0 ? null : wanted is null ? reader.GetString()! : wanted.Find(ref reader) is var i and >= 0 ? wanted[i] : null;
                 reader.Read();
-                if (nested is not null && Array.IndexOf(nested, name) >= 0)
+                if (inner >= 0)
                 {
-                    (fields._objects ??= []).Add((name, Read(ref reader, nested: null)));
+                    (fields._objects ??= []).Add((inner, Read(ref reader, nestedWanted![inner], nested: null, nestedWanted: null)));
+                }
+                else if (name is null)
+                {
+                    reader.Skip();
                 }
                 else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                 {
@@ -247,7 +287,8 @@ public sealed record class EventFacts
             return default;
         }
 
-        public Fields? Object(string name)
+        /// <summary>The last nested object of that index in the names asked for (null when absent or not an object).</summary>
+        public Fields? Object(int name)
         {
             if (_objects is not null)
             {
