@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -140,8 +141,8 @@ public sealed record class EventFacts
             ? d.ToUniversalTime()
             : null;
 
-    /// <summary>A scalar property value as the reader met it: a string, a number (its text and its values), true, false or null.</summary>
-    private readonly record struct Scalar(JsonTokenType Kind, string? Text, double? NumberDouble, bool DoubleValid, decimal? NumberDecimal)
+    /// <summary>A scalar property value as the reader met it: a string, a number (its JSON text), true, false or null.</summary>
+    private readonly record struct Scalar(JsonTokenType Kind, string? Text)
     {
         /// <summary>Reads the value at the reader (skipping an object or array: those are not scalars).</summary>
         public static Scalar Read(ref Utf8JsonReader reader)
@@ -149,17 +150,15 @@ public sealed record class EventFacts
             switch (reader.TokenType)
             {
                 case JsonTokenType.String:
-                    return new(JsonTokenType.String, reader.GetString(), null, false, null);
+                    return new(JsonTokenType.String, reader.GetString());
                 case JsonTokenType.Number:
-                    var valid = reader.TryGetDouble(out var d);
-                    return new(JsonTokenType.Number, Encoding.UTF8.GetString(reader.ValueSpan), valid ? d : null, valid,
-                        reader.TryGetDecimal(out var m) ? m : null);
+                    return new(JsonTokenType.Number, Encoding.UTF8.GetString(reader.ValueSpan));
                 case JsonTokenType.True:
-                    return new(JsonTokenType.True, "true", null, false, null);
+                    return new(JsonTokenType.True, "true");
                 case JsonTokenType.False:
-                    return new(JsonTokenType.False, "false", null, false, null);
+                    return new(JsonTokenType.False, "false");
                 case JsonTokenType.Null:
-                    return new(JsonTokenType.Null, "null", null, false, null);
+                    return new(JsonTokenType.Null, "null");
                 default:
                     reader.Skip();
                     return default;
@@ -174,16 +173,18 @@ public sealed record class EventFacts
             _ => null,
         };
 
+        /// <summary>A number (as <see cref="JsonElement.GetDouble"/> reads it: a number it cannot read throws) or a number in a string.</summary>
         public double? AsDouble => Kind switch
         {
-            JsonTokenType.Number => DoubleValid ? NumberDouble : throw new FormatException($"the number {Text} is not a finite double"),
+            JsonTokenType.Number => TryParseNumber(Text!, out double d) ? d : throw new FormatException($"the number {Text} is not a double"),
             JsonTokenType.String when double.TryParse(Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
             _ => null,
         };
 
+        /// <summary>A number (null when <see cref="JsonElement.TryGetDecimal"/> could not read it) or a number in a string.</summary>
         public decimal? AsDecimal => Kind switch
         {
-            JsonTokenType.Number => NumberDecimal,
+            JsonTokenType.Number => TryParseNumber(Text!, out decimal d) ? d : null,
             JsonTokenType.String when decimal.TryParse(Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
             _ => null,
         };
@@ -196,6 +197,21 @@ public sealed record class EventFacts
             JsonTokenType.Number => AsDouble != 0,
             _ => null,
         };
+
+        // The JSON number's own bytes through the parser JsonElement uses, whole or not at all.
+        private static bool TryParseNumber(string text, out double value)
+        {
+            Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+            var length = Encoding.UTF8.GetBytes(text, utf8);
+            return Utf8Parser.TryParse(utf8[..length], out value, out var consumed) && consumed == length;
+        }
+
+        private static bool TryParseNumber(string text, out decimal value)
+        {
+            Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+            var length = Encoding.UTF8.GetBytes(text, utf8);
+            return Utf8Parser.TryParse(utf8[..length], out value, out var consumed) && consumed == length;
+        }
     }
 
     /// <summary>Property names matched on the reader's UTF-8 bytes: no string per property read.</summary>
@@ -203,7 +219,7 @@ public sealed record class EventFacts
     {
         private readonly byte[][] _utf8 = [.. names.Select(Encoding.UTF8.GetBytes)];
 
-        public string this[int index] => names[index];
+        public int Count => names.Length;
 
         /// <summary>The index of the property name at the reader, or -1.</summary>
         public int Find(ref Utf8JsonReader reader)
@@ -217,23 +233,41 @@ public sealed record class EventFacts
             }
             return -1;
         }
+
+        public int IndexOf(string name) => Array.IndexOf(names, name);
     }
 
     private static readonly Names RootNames = new("type", "event", "messageId", "timestamp", "properties", "traits", "context");
-    private static readonly Names ContextObjects = new("traits", "campaign", "device");
-    private static readonly Names NoNames = new();
-    private static readonly Names CampaignNames = new("source", "medium", "name");
-    private static readonly Names DeviceNames = new("type", "model");
-    private static readonly Names?[] ContextWanted = [null, CampaignNames, DeviceNames];
     private static readonly Names PropertyNames = new(
         "plan", "amount", "revenue", "feature", "model", "model_version", "analysis_type", "processing_time_ms", "accuracy",
         "error", "cost_usd", "rating", "correct", "duration_seconds", "duration", "duration_ms");
+    private static readonly Names ContextObjects = new("traits", "campaign", "device");
+    private static readonly Names?[] ContextWanted = [null, new("source", "medium", "name"), new("type", "model")];
+    private static readonly Names NoNames = new();
 
-    /// <summary>One JSON object's scalar properties (in order) and, for the names asked for, its nested objects.</summary>
+    /// <summary>
+    /// One JSON object's scalar properties: those of the names asked for (the last of a repeated name), or every one in
+    /// order when no names are given (identify traits); and, for the names asked for, its nested objects.
+    /// </summary>
     private sealed class Fields
     {
-        private readonly List<(string Name, Scalar Value)> _scalars = [];
-        private List<(int Name, Fields? Value)>? _objects;
+        private readonly Names? _wanted;
+        private readonly Scalar[]? _values;
+        private readonly List<(string Name, Scalar Value)>? _all;
+        private Fields?[]? _objects;
+
+        private Fields(Names? wanted)
+        {
+            _wanted = wanted;
+            if (wanted is null)
+            {
+                _all = [];
+            }
+            else
+            {
+                _values = new Scalar[wanted.Count];
+            }
+        }
 
         /// <summary>
         /// Reads the object at the reader (null, and skipped, when the value is not an object): the scalars named in
@@ -247,67 +281,59 @@ public sealed record class EventFacts
                 reader.Skip();
                 return null;
             }
-            var fields = new Fields();
+            var fields = new Fields(wanted);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var inner = nested?.Find(ref reader) ?? -1;
-                var name = inner >= 0 ? null : wanted is null ? reader.GetString()! : wanted.Find(ref reader) is var i and >= 0 ? wanted[i] : null;
+                var index = inner < 0 && wanted is not null ? wanted.Find(ref reader) : -1;
+                var name = inner < 0 && wanted is null ? reader.GetString() : null;
                 reader.Read();
                 if (inner >= 0)
                 {
-                    (fields._objects ??= []).Add((inner, Read(ref reader, nestedWanted![inner], nested: null, nestedWanted: null)));
+                    (fields._objects ??= new Fields?[nested!.Count])[inner] = Read(ref reader, nestedWanted![inner], nested: null, nestedWanted: null);
                 }
-                else if (name is null)
+                else if (index >= 0)
                 {
-                    reader.Skip();
+                    fields._values![index] = Scalar.Read(ref reader);
                 }
-                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                else if (name is not null)
                 {
-                    fields._scalars.Add((name, default));
-                    reader.Skip();
+                    fields._all!.Add((name, Scalar.Read(ref reader)));
                 }
                 else
                 {
-                    fields._scalars.Add((name, Scalar.Read(ref reader)));
+                    reader.Skip();
                 }
             }
             return fields;
         }
 
-        /// <summary>The last property of that name (as <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>).</summary>
+        /// <summary>The last property of that name (as <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>); an object or array is no scalar.</summary>
         public Scalar Get(string name)
         {
-            for (var i = _scalars.Count - 1; i >= 0; i--)
+            if (_values is not null)
             {
-                if (_scalars[i].Name == name)
+                var index = _wanted!.IndexOf(name);
+                return index >= 0 ? _values[index] : throw new ArgumentException($"{name} was not read", nameof(name));
+            }
+            for (var i = _all!.Count - 1; i >= 0; i--)
+            {
+                if (_all[i].Name == name)
                 {
-                    return _scalars[i].Value;
+                    return _all[i].Value;
                 }
             }
             return default;
         }
 
-        /// <summary>The last nested object of that index in the names asked for (null when absent or not an object).</summary>
-        public Fields? Object(int name)
-        {
-            if (_objects is not null)
-            {
-                for (var i = _objects.Count - 1; i >= 0; i--)
-                {
-                    if (_objects[i].Name == name)
-                    {
-                        return _objects[i].Value;
-                    }
-                }
-            }
-            return null;
-        }
+        /// <summary>The nested object at that index of the names asked for (null when absent or not an object).</summary>
+        public Fields? Object(int name) => _objects?[name];
 
         /// <summary>Identify traits: scalar values as text (a string as is, anything else as its JSON).</summary>
         public Dictionary<string, string> ToTraits()
         {
             var traits = new Dictionary<string, string>();
-            foreach (var (name, value) in _scalars)
+            foreach (var (name, value) in _all ?? [])
             {
                 if (value.Kind != JsonTokenType.None)
                 {
