@@ -3,9 +3,8 @@ using SampleMind.Analytics.Users;
 namespace SampleMind.UnitTests.Users;
 
 /// <summary>
-/// The one-pass event reader keeps the rules of the document reader it replaced (checked value for value against it on
-/// 40,000 simulated events and these cases before it went): numbers in strings, the last of a repeated name, context
-/// traits when the event has no traits object, scalars only.
+/// The rules of the event reader that live ingest and replay share: numbers in strings, the last of a repeated name,
+/// context traits when the event has no traits object, scalars only.
 /// </summary>
 public sealed class EventFactsTests
 {
