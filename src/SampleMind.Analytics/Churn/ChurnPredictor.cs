@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 using SampleMind.Analytics.Users;
 
 namespace SampleMind.Analytics.Churn;
@@ -16,13 +18,16 @@ public sealed record class SegmentForecastValue(string Segment, double Probabili
 public sealed class ChurnPredictor
 {
     private readonly Pool<ChurnRow, ChurnScore> _churn;
+    private readonly Pool<ChurnRow, ChurnProbability> _probability;
     private readonly Pool<SegmentRow, SegmentScore>? _segment;
 
     public ChurnPredictor(string version, byte[] churnModel, byte[]? segmentModel)
     {
         Version = version;
         var ml = new MLContext(1);
-        _churn = new Pool<ChurnRow, ChurnScore>(ml, Load(ml, churnModel));
+        var churn = Load(ml, churnModel);
+        _churn = new Pool<ChurnRow, ChurnScore>(ml, churn);
+        _probability = new Pool<ChurnRow, ChurnProbability>(ml, WithoutContributions(churn));
         _segment = segmentModel is { Length: > 0 } ? new Pool<SegmentRow, SegmentScore>(ml, Load(ml, segmentModel)) : null;
     }
 
@@ -36,10 +41,22 @@ public sealed class ChurnPredictor
     {
         var features = ChurnModelFeatures.Vector(model, seed, at);
         var score = _churn.Predict(new ChurnRow { Features = features });
-        var probability = Math.Round(Math.Clamp((double)score.Probability, 0, 1), 4);
+        var probability = Probability(score.Probability);
         var factors = TopFactors(features, score.FeatureContributions);
         return RuleBasedChurnScorer.Complete(probability, factors, seed, model.LifetimeRevenue, model.MonthlyRevenue, Version);
     }
+
+    /// <summary>
+    /// The score alone, as <see cref="Assess"/> gives it, with its level and LTV: the same trees and calibration without
+    /// the feature contributions (the user index needs no factors, and they cost more than the score).
+    /// </summary>
+    public ChurnRisk Risk(UserModel model, in ChurnFeatureValues seed, DateTimeOffset at)
+    {
+        var score = _probability.Predict(new ChurnRow { Features = ChurnModelFeatures.Vector(model, seed, at) });
+        return ChurnRisk.Of(Probability(score.Probability), model.LifetimeRevenue, model.MonthlyRevenue, Version);
+    }
+
+    private static double Probability(float calibrated) => Math.Round(Math.Clamp((double)calibrated, 0, 1), 4);
 
     /// <summary>The segment in 30 days; null when this version has no segment model.</summary>
     public SegmentForecastValue? ForecastSegment(UserModel model, in ChurnFeatureValues seed, DateTimeOffset at)
@@ -71,6 +88,18 @@ public sealed class ChurnPredictor
     {
         using var stream = new MemoryStream(bytes, writable: false);
         return ml.Model.Load(stream, out _);
+    }
+
+    /// <summary>The churn chain without its feature-contribution step (the calibrator reads the trees' score, not the contributions).</summary>
+    private static ITransformer WithoutContributions(ITransformer model)
+        => model is TransformerChain<ITransformer> chain
+            ? new TransformerChain<ITransformer>([.. chain.Where(t => t is not FeatureContributionCalculatingTransformer)])
+            : model;
+
+    /// <summary>The calibrated probability alone.</summary>
+    private sealed class ChurnProbability
+    {
+        public float Probability { get; set; }
     }
 
     /// <summary>Prediction engines for concurrent callers: rent one, predict, give it back.</summary>

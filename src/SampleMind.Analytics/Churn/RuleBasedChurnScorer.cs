@@ -13,6 +13,14 @@ public sealed record class ChurnAssessment(
     decimal ExpectedLtvImpact,
     string ModelVersion);
 
+/// <summary>A churn score without its explanation (no factors, no actions): what the user index keeps.</summary>
+public readonly record struct ChurnRisk(double Score, string Level, decimal Ltv, string ModelVersion)
+{
+    /// <summary>A score completed with its level and LTV, exactly as <see cref="RuleBasedChurnScorer.Complete"/> does.</summary>
+    public static ChurnRisk Of(double score, decimal realizedRevenue, decimal monthlyRevenue, string modelVersion)
+        => new(score, RiskLevels.For(score), Lifetime.Value(realizedRevenue, monthlyRevenue, score), modelVersion);
+}
+
 /// <summary>The seed's risk levels: score &gt; 0.7 HIGH, &gt; 0.4 MEDIUM, else LOW.</summary>
 public static class RiskLevels
 {
@@ -46,49 +54,62 @@ public static class RuleBasedChurnScorer
 
     private const double Intercept = -1.6;
 
+    private static readonly string[] TermNames =
+        ["days_since_last_login", "usage_trend_30d", "support_tickets", "payment_failures", "feature_adoption_rate", "session_frequency", "engagement_score"];
+
     public static ChurnAssessment Assess(in ChurnFeatureValues f, decimal realizedRevenue, decimal monthlyRevenue)
     {
-        Span<ChurnFactor> terms =
-        [
-            Term("days_since_last_login", f.DaysSinceLastLogin, 0.09 * (Math.Min(f.DaysSinceLastLogin, 60) - 2)),
-            Term("usage_trend_30d", f.UsageTrend30d, -1.4 * f.UsageTrend30d),
-            Term("support_tickets", f.SupportTickets, 0.5 * Math.Min(f.SupportTickets, 5)),
-            Term("payment_failures", f.PaymentFailures, 0.9 * Math.Min(f.PaymentFailures, 5)),
-            Term("feature_adoption_rate", f.FeatureAdoptionRate, -2.0 * (f.FeatureAdoptionRate - 0.3)),
-            Term("session_frequency", f.SessionFrequency, -0.3 * (Math.Min(f.SessionFrequency, 10) - 2)),
-            Term("engagement_score", f.EngagementScore, -0.03 * (f.EngagementScore - 40)),
-        ];
-
-        var z = Intercept;
-        foreach (var t in terms)
+        Span<double> contributions = stackalloc double[TermNames.Length];
+        var score = Score(f, contributions);
+        ReadOnlySpan<double> values =
+            [f.DaysSinceLastLogin, f.UsageTrend30d, f.SupportTickets, f.PaymentFailures, f.FeatureAdoptionRate, f.SessionFrequency, f.EngagementScore];
+        var terms = new ChurnFactor[TermNames.Length];
+        for (var i = 0; i < terms.Length; i++)
         {
-            z += t.Contribution;
+            terms[i] = new ChurnFactor(TermNames[i], values[i], contributions[i], string.Empty);
         }
-        var score = Math.Round(1.0 / (1.0 + Math.Exp(-z)), 4);
 
-        var factors = terms.ToArray()
+        var factors = terms
             .Where(t => t.Contribution > 0)
             .OrderByDescending(t => t.Contribution)
             .ThenBy(t => t.Feature, StringComparer.Ordinal)
             .Take(3)
-            .Select(t => t with { Contribution = Math.Round(t.Contribution, 4) })
+            .Select(t => t with { Contribution = Math.Round(t.Contribution, 4), Description = ChurnModelFeatures.Describe(t.Feature, t.Value) })
             .ToArray();
 
         return Complete(score, factors, f, realizedRevenue, monthlyRevenue, Version);
+    }
+
+    /// <summary>The score alone (as <see cref="Assess"/> gives it), with its level and LTV: no factors, no actions.</summary>
+    public static ChurnRisk Risk(in ChurnFeatureValues f, decimal realizedRevenue, decimal monthlyRevenue)
+        => ChurnRisk.Of(Score(f, stackalloc double[TermNames.Length]), realizedRevenue, monthlyRevenue, Version);
+
+    /// <summary>The logistic score; each term's contribution goes to <paramref name="contributions"/> (in <see cref="TermNames"/> order).</summary>
+    private static double Score(in ChurnFeatureValues f, Span<double> contributions)
+    {
+        contributions[0] = 0.09 * (Math.Min(f.DaysSinceLastLogin, 60) - 2);
+        contributions[1] = -1.4 * f.UsageTrend30d;
+        contributions[2] = 0.5 * Math.Min(f.SupportTickets, 5);
+        contributions[3] = 0.9 * Math.Min(f.PaymentFailures, 5);
+        contributions[4] = -2.0 * (f.FeatureAdoptionRate - 0.3);
+        contributions[5] = -0.3 * (Math.Min(f.SessionFrequency, 10) - 2);
+        contributions[6] = -0.03 * (f.EngagementScore - 40);
+        var z = Intercept;
+        foreach (var c in contributions)
+        {
+            z += c;
+        }
+        return Math.Round(1.0 / (1.0 + Math.Exp(-z)), 4);
     }
 
     /// <summary>A score with its factors, completed with the level, LTV, expected LTV impact (LTV × risk) and the actions of the rules table.</summary>
     public static ChurnAssessment Complete(double score, IReadOnlyList<ChurnFactor> factors, in ChurnFeatureValues f,
         decimal realizedRevenue, decimal monthlyRevenue, string modelVersion)
     {
-        var ltv = Lifetime.Value(realizedRevenue, monthlyRevenue, score);
-        var level = RiskLevels.For(score);
+        var (_, level, ltv, _) = ChurnRisk.Of(score, realizedRevenue, monthlyRevenue, modelVersion);
         return new ChurnAssessment(score, level, factors, RecommendActions(f, level, ltv), ltv,
             Math.Round(ltv * (decimal)score, 2), modelVersion);
     }
-
-    private static ChurnFactor Term(string feature, double value, double contribution)
-        => new(feature, value, contribution, ChurnModelFeatures.Describe(feature, value));
 
     /// <summary>The rules table: payment failures → card update; falling usage → tutorial; tickets → support; high LTV at HIGH risk → discount.</summary>
     public static IReadOnlyList<string> RecommendActions(in ChurnFeatureValues f, string level, decimal ltv)

@@ -20,13 +20,22 @@ public sealed class KpiDayFigures
     public decimal AccuracySum { get; set; }
     public int AccuracyCount { get; set; }
 
-    /// <summary>Per feature name, how many users used it that day (features_adopted counts the names above zero).</summary>
-    public SortedDictionary<string, int> FeatureUsers { get; set; } = new(StringComparer.Ordinal);
+    private SortedDictionary<string, int>? _featureUsers;
+
+    /// <summary>
+    /// Per feature name, how many users used it that day (features_adopted counts the names above zero). Created on first
+    /// use: most of a user's day shares name no feature, and user grains build several shares per ingest.
+    /// </summary>
+    public SortedDictionary<string, int> FeatureUsers
+    {
+        get => _featureUsers ??= new(StringComparer.Ordinal);
+        set => _featureUsers = value;
+    }
 
     public bool IsZero =>
         Dau == 0 && Wap == 0 && NewSignups == 0 && Sessions == 0 && SessionSeconds == 0 && Revenue == 0 && Payments == 0
         && PayingCustomers == 0 && Analyses == 0 && ProcessingTimeSum == 0 && ProcessingTimeCount == 0 && AccuracySum == 0
-        && AccuracyCount == 0 && FeatureUsers.Values.All(v => v == 0);
+        && AccuracyCount == 0 && (_featureUsers is null || _featureUsers.Values.All(v => v == 0));
 
     /// <summary>Adds <paramref name="other"/> × <paramref name="sign"/> (+1 or −1) to these figures.</summary>
     public void Add(KpiDayFigures other, int sign = 1)
@@ -44,7 +53,11 @@ public sealed class KpiDayFigures
         ProcessingTimeCount += sign * other.ProcessingTimeCount;
         AccuracySum += sign * other.AccuracySum;
         AccuracyCount += sign * other.AccuracyCount;
-        foreach (var (feature, users) in other.FeatureUsers)
+        if (other._featureUsers is null)
+        {
+            return;
+        }
+        foreach (var (feature, users) in other._featureUsers)
         {
             var total = FeatureUsers.GetValueOrDefault(feature) + sign * users;
             if (total == 0)
@@ -56,15 +69,6 @@ public sealed class KpiDayFigures
                 FeatureUsers[feature] = total;
             }
         }
-    }
-
-    /// <summary><paramref name="after"/> − <paramref name="before"/>.</summary>
-    public static KpiDayFigures Difference(KpiDayFigures after, KpiDayFigures before)
-    {
-        var delta = new KpiDayFigures();
-        delta.Add(after);
-        delta.Add(before, -1);
-        return delta;
     }
 
     public KpiDayFigures Clone()

@@ -74,12 +74,12 @@ public sealed class KpiDeltaTracker
         var days = new Dictionary<int, KpiDayFigures>();
         foreach (var (day, before) in _before)
         {
-            var after = KpiContributions.ForDay(model, day);
             if (day - 6 <= oldest)
             {
                 continue; // its 7-day window reaches days no longer retained: its share was reported and stays
             }
-            var delta = KpiDayFigures.Difference(after, before);
+            var delta = KpiContributions.ForDay(model, day);
+            delta.Add(before, -1); // the share after minus before, in place
             if (!delta.IsZero)
             {
                 days[day] = delta;

@@ -143,9 +143,30 @@ public sealed class SegmentFigures
     public static string TransitionKey(string from, string to) => $"{from}>{to}";
 
     /// <summary>Adds a path's contribution times <paramref name="sign"/> (+1 to add a user's path, −1 to take it away).</summary>
-    public void AddPath(IReadOnlyList<SegmentStep> path, int sign)
+    public void AddPath(IReadOnlyList<SegmentStep> path, int sign) => AddPath(path, sign, 0);
+
+    /// <summary>
+    /// One user's path <paramref name="after"/> minus <paramref name="before"/>. Change points the paths share at the start
+    /// contribute alike to both and are skipped (a new event mostly moves the end of the path), so identical paths cost a
+    /// comparison and give zero figures.
+    /// </summary>
+    public static SegmentFigures Difference(IReadOnlyList<SegmentStep> before, IReadOnlyList<SegmentStep> after)
     {
-        for (var i = 0; i < path.Count; i++)
+        var common = 0;
+        while (common < before.Count && common < after.Count && before[common] == after[common])
+        {
+            common++;
+        }
+        var delta = new SegmentFigures();
+        delta.AddPath(after, +1, common);
+        delta.AddPath(before, -1, common);
+        return delta;
+    }
+
+    /// <summary>The contribution of the change points from index <paramref name="from"/> on (each one reads the one before it).</summary>
+    private void AddPath(IReadOnlyList<SegmentStep> path, int sign, int from)
+    {
+        for (var i = from; i < path.Count; i++)
         {
             var step = path[i];
             Bump(Changes, step.Day, step.Segment, sign);

@@ -14,6 +14,9 @@ public interface IChurnScorer
 
     ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features);
 
+    /// <summary>The score of <see cref="Assess"/> with its level and LTV only (no factors, no actions): cheaper, for the user index.</summary>
+    ChurnRisk Risk(UserModel model, in ChurnFeatureValues features);
+
     /// <summary>The segment predicted for 30 days from now; null when the scorer cannot predict it (the rules cannot).</summary>
     SegmentForecastValue? ForecastSegment(UserModel model, in ChurnFeatureValues features) => null;
 }
@@ -25,4 +28,7 @@ public sealed class RuleChurnScorer : IChurnScorer
 
     public ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)
         => RuleBasedChurnScorer.Assess(features, model.LifetimeRevenue, model.MonthlyRevenue);
+
+    public ChurnRisk Risk(UserModel model, in ChurnFeatureValues features)
+        => RuleBasedChurnScorer.Risk(features, model.LifetimeRevenue, model.MonthlyRevenue);
 }

@@ -21,6 +21,9 @@ public sealed class ModelChurnScorer(TimeProvider timeProvider) : IChurnScorer
     public ChurnAssessment Assess(UserModel model, in ChurnFeatureValues features)
         => _predictor is { } predictor ? predictor.Assess(model, features, timeProvider.GetUtcNow()) : _rules.Assess(model, features);
 
+    public ChurnRisk Risk(UserModel model, in ChurnFeatureValues features)
+        => _predictor is { } predictor ? predictor.Risk(model, features, timeProvider.GetUtcNow()) : _rules.Risk(model, features);
+
     public SegmentForecastValue? ForecastSegment(UserModel model, in ChurnFeatureValues features)
         => _predictor?.ForecastSegment(model, features, timeProvider.GetUtcNow());
 }

@@ -6,18 +6,29 @@ using SampleMind.Users;
 
 namespace SampleMind.FunnelMetrics;
 
-/// <summary>The funnel rollup: a user's funnel shares after the events minus before.</summary>
+/// <summary>
+/// The funnel rollup: a user's funnel shares after the events minus before. Positions are compared first: most ingests
+/// reach no new step, and those report nothing without building any figures.
+/// </summary>
 public sealed class FunnelUserRollup(FunnelPreAggregator sink) : IUserRollup
 {
-    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => new Capture(sink, FunnelFigures.SharesOf(model));
+    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events)
+        => new Capture(sink, FunnelPosition.Of(model, Funnels.Activation), FunnelPosition.Of(model, Funnels.Monetization));
 
-    private sealed class Capture(FunnelPreAggregator sink, Dictionary<string, FunnelFigures> before) : IUserRollupCapture
+    private sealed class Capture(FunnelPreAggregator sink, FunnelPosition activation, FunnelPosition monetization) : IUserRollupCapture
     {
         public void Complete(UserModel model)
         {
-            foreach (var (funnel, delta) in FunnelFigures.Difference(before, FunnelFigures.SharesOf(model)))
+            Report(Funnels.Activation, activation);
+            Report(Funnels.Monetization, monetization);
+
+            void Report(string funnel, FunnelPosition before)
             {
-                sink.Add(funnel, delta);
+                var after = FunnelPosition.Of(model, funnel);
+                if (after != before)
+                {
+                    sink.Add(funnel, FunnelFigures.Delta(before, after));
+                }
             }
         }
     }

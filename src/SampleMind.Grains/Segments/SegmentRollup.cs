@@ -114,9 +114,7 @@ public sealed class SegmentUserRollup(ISegmentDeltaSink sink) : IUserRollup
         public void Complete(UserModel model)
         {
             model.UpdateSegmentPath();
-            var delta = new SegmentFigures();
-            delta.AddPath(model.SegmentPath, +1);
-            delta.AddPath(before, -1);
+            var delta = SegmentFigures.Difference(before, model.SegmentPath);
             if (!delta.IsZero)
             {
                 sink.Add(delta);

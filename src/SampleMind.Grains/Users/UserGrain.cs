@@ -182,7 +182,7 @@ public sealed class UserGrain(
     private void PostIndexRow()
     {
         var now = timeProvider.GetUtcNow();
-        var risk = churnScorer.Assess(_model, _model.ChurnFeaturesAt(now));
+        var risk = churnScorer.Risk(_model, _model.ChurnFeaturesAt(now));
         index.Post(new UserIndexRow(UserId, _model.SegmentAt(now), risk.Score, risk.Level, risk.Ltv, _model.LifetimeRevenue,
             risk.ModelVersion, _model.LastActiveAt, now));
     }

@@ -76,6 +76,7 @@ public sealed class ChurnModelTrainingTests
             Assert.Equal(Lifetime.Value(model.LifetimeRevenue, model.MonthlyRevenue, a.Score), a.Ltv);
             Assert.Equal(Math.Round(a.Ltv * (decimal)a.Score, 2), a.ExpectedLtvImpact);
             Assert.Equal(RuleBasedChurnScorer.RecommendActions(seed, a.Level, a.Ltv), a.Actions);
+            Assert.Equal(new ChurnRisk(a.Score, a.Level, a.Ltv, a.ModelVersion), predictor.Risk(model, seed, at)); // the index's score-only path
             Assert.Contains(predictor.ForecastSegment(model, seed, at)!.Segment, Analytics.Segments.SegmentNames.All);
             Interlocked.Increment(ref assessed);
         });

@@ -70,6 +70,25 @@ public sealed class ChurnTests
         Assert.Empty(a.Actions);
     }
 
+    [Fact]
+    public void ScoreOnlyRisk_EqualsTheFullAssessment_ForEveryFeatureMix()
+    {
+        // The user index's cheaper path must give the same score, level and LTV as the assessment the API shows.
+        var random = new Random(5);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var f = ChurnFeatureCalculator.Compute(
+                daysSinceLastLogin: random.NextDouble() * 90, analysesLast30: random.Next(0, 80), analysesPrior30: random.Next(0, 80),
+                supportTickets30: random.Next(0, 8), paymentFailures30: random.Next(0, 8), distinctFeatures: random.Next(0, 15),
+                sessionsLast30: random.Next(0, 40));
+            var (realized, monthly) = (random.Next(0, 2_000) + 0.5m, random.Next(0, 3) * 19.99m);
+
+            var a = RuleBasedChurnScorer.Assess(f, realized, monthly);
+
+            Assert.Equal(new ChurnRisk(a.Score, a.Level, a.Ltv, a.ModelVersion), RuleBasedChurnScorer.Risk(f, realized, monthly));
+        }
+    }
+
     [Theory]
     [InlineData(100, 10, 0.1, 190)]      // (1 − 0.1) / 0.1 = 9 months → 100 + 90
     [InlineData(100, 10, 0.5, 110)]      // 1 month

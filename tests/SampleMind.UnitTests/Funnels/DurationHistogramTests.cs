@@ -87,19 +87,62 @@ public sealed class DurationHistogramTests
         {
             model.Apply(EventFacts.Parse(e));
         }
-        var before = FunnelFigures.SharesOf(model);
-        var activation = before[Funnels.Activation];
+        var before = FunnelPosition.Of(model, Funnels.Activation);
+        var activation = FunnelFigures.Of(model, Funnels.Activation);
 
+        Assert.Equal(2, before.Reached);
         Assert.Equal([1L, 1, 0, 0, 0], activation.StepUsers);
         Assert.Equal(1, activation.Durations[0][DurationHistogram.BucketOf(TimeSpan.FromSeconds(2))]);
-        Assert.Equal([1L, 0, 0, 0, 0], before[Funnels.Monetization].StepUsers);
+        Assert.Equal(1, activation.Durations.Sum(h => h.Sum()));
+        Assert.Equal([1L, 0, 0, 0, 0], FunnelFigures.Of(model, Funnels.Monetization).StepUsers);
+        var monetization = FunnelPosition.Of(model, Funnels.Monetization);
 
         model.Apply(EventFacts.Parse(events.Track("sample_uploaded", Now.AddMinutes(30))));
         model.Apply(EventFacts.Parse(events.Track("session_started", Now.AddDays(1))));
-        var delta = FunnelFigures.Difference(before, FunnelFigures.SharesOf(model)).Single();
+        var after = FunnelPosition.Of(model, Funnels.Activation);
+        var delta = FunnelFigures.Delta(before, after);
 
-        Assert.Equal(Funnels.Activation, delta.Funnel);
-        Assert.Equal([0L, 0, 1, 1, 1], delta.Delta.StepUsers);
-        Assert.Equal(1, delta.Delta.Durations[3][DurationHistogram.BucketOf(TimeSpan.FromHours(23))]);
+        Assert.Equal(monetization, FunnelPosition.Of(model, Funnels.Monetization)); // no monetization step: no change to report
+        Assert.NotEqual(before, after);
+        Assert.Equal([0L, 0, 1, 1, 1], delta.StepUsers);
+        Assert.Equal(1, delta.Durations[3][DurationHistogram.BucketOf(TimeSpan.FromHours(23))]);
+        Assert.Equal(3, delta.Durations.Sum(h => h.Sum()));
+    }
+
+    [Fact]
+    public void FunnelPosition_KeepsEveryBucket_OfEveryStep()
+    {
+        // Each step a different, growing gap, up to the last bucket: the packed position gives each one back.
+        var model = new UserModel { UserId = "f2" };
+        var steps = Funnels.ActivationSteps;
+        var gaps = new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1.5), TimeSpan.FromDays(3), TimeSpan.FromDays(400), TimeSpan.FromDays(2_000) };
+        var times = gaps.Select((_, k) => Now + gaps.Take(k + 1).Aggregate(TimeSpan.Zero, (sum, gap) => sum + gap)).ToArray();
+        var events = new EventBuilder("f2");
+        // The events that reach each step (the second session is the second session_started; the first opens with the signup).
+        foreach (var json in new[]
+        {
+            events.Track("session_started", times[0]),
+            events.Track("signup_started", times[0]),
+            events.Track("email_verified", times[1]),
+            events.Track("sample_uploaded", times[2]),
+            events.Track("analysis_completed", times[3]),
+            events.Track("session_started", times[4]),
+        })
+        {
+            model.Apply(EventBuilder.Facts(json));
+        }
+        Assert.Equal(times, Enumerable.Range(0, steps.Count).Select(k => model.FunnelStepAt(Funnels.Activation, k)!.Value));
+
+        var position = FunnelPosition.Of(model, Funnels.Activation);
+        var share = FunnelFigures.Of(model, Funnels.Activation);
+
+        Assert.Equal(steps.Count, position.Reached);
+        Assert.Equal(DurationHistogram.BucketCount - 1, DurationHistogram.BucketOf(gaps[^1]));
+        for (var k = 1; k < steps.Count; k++)
+        {
+            Assert.Equal(DurationHistogram.BucketOf(gaps[k]), position.BucketOf(k));
+            Assert.Equal(1, share.Durations[k - 1][DurationHistogram.BucketOf(gaps[k])]);
+        }
+        Assert.Equal(share.StepUsers, FunnelFigures.Delta(FunnelPosition.Of(new UserModel { UserId = "f3" }, Funnels.Activation), position).StepUsers);
     }
 }
