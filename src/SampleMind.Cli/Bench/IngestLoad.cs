@@ -16,6 +16,10 @@ internal sealed class IngestLoad(Uri api, string writeKey, PopulationSimulator s
     private readonly Lock _lock = new();
     private readonly HashSet<string> _users = new(StringComparer.Ordinal);
 
+    // One pass over the population for every run: a second run continues where the first stopped (a fresh
+    // enumeration would regenerate the unfinished day and send its first events again, as duplicates).
+    private readonly IEnumerator<EncodedEvent> _events = simulator.Generate().GetEnumerator();
+
     /// <summary>Users that have sent at least one acknowledged-or-pending event.</summary>
     public string[] Users()
     {
@@ -36,12 +40,9 @@ internal sealed class IngestLoad(Uri api, string writeKey, PopulationSimulator s
         var end = warmup + duration;
         var producer = Task.Run(async () =>
         {
-            foreach (var e in simulator.Generate())
+            while (clock.Elapsed < end && !cancellationToken.IsCancellationRequested && _events.MoveNext())
             {
-                if (clock.Elapsed >= end || cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
+                var e = _events.Current;
 
                 lock (_lock)
                 {
