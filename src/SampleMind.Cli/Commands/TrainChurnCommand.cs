@@ -191,12 +191,20 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         var queues = Enumerable.Range(0, parsers).Select(_ => Channel.CreateBounded<List<(string User, string Json)>>(16)).ToArray();
         var workers = queues.Select(queue => Task.Run(async () =>
         {
-            await foreach (var batch in queue.Reader.ReadAllAsync(cancellationToken))
+            try
             {
-                foreach (var (user, json) in batch)
+                await foreach (var batch in queue.Reader.ReadAllAsync(cancellationToken))
                 {
-                    store.Add(user, EventFacts.Parse(json));
+                    foreach (var (user, json) in batch)
+                    {
+                        store.Add(user, EventFacts.Parse(json));
+                    }
                 }
+            }
+            catch (Exception ex)
+            {
+                queue.Writer.TryComplete(ex); // the reader's next write to this parser fails instead of waiting forever
+                throw;
             }
         }, cancellationToken)).ToArray();
 
@@ -228,6 +236,10 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
             {
                 await queues[i].Writer.WriteAsync(pending[i], cancellationToken);
             }
+        }
+        catch (ChannelClosedException)
+        {
+            // A parser failed: its own exception below says why.
         }
         finally
         {

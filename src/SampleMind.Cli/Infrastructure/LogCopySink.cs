@@ -159,15 +159,23 @@ internal sealed class LogCopySink : IEventSink
             await _copy.CompleteAsync();
             await _copy.DisposeAsync();
             await _transaction.CommitAsync();
-            // Planner statistics for the new rows (a sample; seconds even for tens of millions of rows).
-            await using var analyze = new NpgsqlCommand("ANALYZE user_events", _connection) { CommandTimeout = 0 };
-            await analyze.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException ex)
         {
             throw Refused(ex);
         }
         _completed = true;
+        try
+        {
+            // Planner statistics for the new rows (a sample; seconds even for tens of millions of rows).
+            await using var analyze = new NpgsqlCommand("ANALYZE user_events", _connection) { CommandTimeout = 0 };
+            await analyze.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException ex)
+        {
+            // The load is committed; autovacuum analyzes the table later.
+            Console.Error.WriteLine($"samplemind: loaded, but ANALYZE user_events failed ({ex.Message}); autovacuum will analyze it later");
+        }
     }
 
     public async ValueTask DisposeAsync()
