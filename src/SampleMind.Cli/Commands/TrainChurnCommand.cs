@@ -11,7 +11,6 @@ using SampleMind.Churn;
 using SampleMind.Cli.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using Spectre.Console.Rendering;
 
 namespace SampleMind.Cli.Commands;
 
@@ -297,15 +296,4 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         }
         AnsiConsole.Write(calibration);
     }
-}
-
-/// <summary>How far a task is, and its rate (from Spectre's own speed estimate).</summary>
-internal sealed class CountAndRateColumn : ProgressColumn
-{
-    protected override bool NoWrap => true;
-
-    public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
-        => task.IsIndeterminate && task.Value == 0
-            ? Text.Empty
-            : new Markup($"[blue]{task.Value:N0}[/] [grey]{(task.Speed is { } speed ? $"{speed:N0}/s" : "")}[/]");
 }

@@ -72,3 +72,14 @@ internal sealed class EventRateColumn(Func<long> events, Func<long>? acknowledge
         return new Markup($"[blue]{Markup.Escape(text)}[/]");
     }
 }
+
+/// <summary>How far a task is, and its rate (from Spectre's own speed estimate).</summary>
+internal sealed class CountAndRateColumn : ProgressColumn
+{
+    protected override bool NoWrap => true;
+
+    public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        => task.IsIndeterminate && task.Value == 0
+            ? Text.Empty
+            : new Markup($"[blue]{task.Value:N0}[/] [grey]{(task.Speed is { } speed ? $"{speed:N0}/s" : "")}[/]");
+}

@@ -41,9 +41,6 @@ internal sealed class LogCopySink : IEventSink
 
     public long Delivered => _completed ? _written : 0;
 
-    /// <summary>Rows written into the open COPY so far (committed only by <see cref="CompleteAsync"/>).</summary>
-    public long Written => _written;
-
     /// <summary>Opens the COPY; the sink owns <paramref name="dataSource"/> from here on.</summary>
     public static async Task<LogCopySink> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {

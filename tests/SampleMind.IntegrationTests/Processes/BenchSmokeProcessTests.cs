@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace SampleMind.IntegrationTests.Processes;
@@ -23,23 +22,11 @@ public sealed class BenchSmokeProcessTests
         var json = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}.json");
         try
         {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[]
-            {
-                BuiltHosts.CliDll, "bench", "--smoke", "--users", "1000", "--json", json,
+            var run = await Cli.DbCommandTests.RunAsync(cluster.Database.ConnectionString,
+                "bench", "--smoke", "--users", "1000", "--json", json,
                 "--target", client.BaseAddress.ToString(), "--silo", silo.BaseAddress.ToString(), "--cluster-id", cluster.ClusterId,
-                "--write-key", TestApiKeys.Write, "--api-key", TestApiKeys.Read,
-            })
-            {
-                info.ArgumentList.Add(arg);
-            }
-            info.Environment["SAMPLEMIND_PG"] = cluster.Database.ConnectionString;
-            info.Environment["NO_COLOR"] = "1";
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct);
-            Assert.True(process.ExitCode == 0, await stdout + await stderr);
+                "--write-key", TestApiKeys.Write, "--api-key", TestApiKeys.Read);
+            Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
 
             var result = JsonNode.Parse(await File.ReadAllTextAsync(json, ct))!;
             Assert.Equal("smoke", result["mode"]!.GetValue<string>());
