@@ -32,6 +32,10 @@ public sealed class RetentionStack : IAsyncLifetime
 
     public HostProcess Silo { get; set; } = null!;
 
+    /// <summary>The silo's ports; a replacement after kill -9 takes the same ones, so its newer generation supersedes the
+    /// dead entry at once (on other ports, joining waits for the dead silo to be voted out, which can outlast the test).</summary>
+    public SiloPorts Ports { get; } = SiloPorts.Free();
+
     public HttpClient Http { get; private set; } = null!;
 
     public WebhookReceiver Receiver { get; private set; } = null!;
@@ -41,7 +45,7 @@ public sealed class RetentionStack : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         Receiver = await WebhookReceiver.StartAsync();
         _cluster = await ProcessCluster.CreateAsync(ct);
-        Silo = _cluster.StartSilo("silo", SiloPorts.Free(), SiloSettings);
+        Silo = _cluster.StartSilo("silo", Ports, SiloSettings);
         var client = _cluster.StartClientApi();
         await Task.WhenAll(Silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
         // The growth team's key on /api, the write key on /v1.
@@ -113,7 +117,7 @@ public sealed class RetentionCampaignProcessTests(RetentionStack stack) : IClass
         var some = await Eventually.GetAsync(() => Task.FromResult(Mine(receiver.Accepted.Keys).Count()), n => n >= 10, TimeSpan.FromSeconds(60));
         Assert.InRange(some, 10, treated - 1);
         stack.Silo.Kill();
-        stack.Silo = stack.Cluster.StartSilo("silo-2", SiloPorts.Free(), RetentionStack.SiloSettings);
+        stack.Silo = stack.Cluster.StartSilo("silo-2", stack.Ports, RetentionStack.SiloSettings);
         await stack.Silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct);
 
         var view = await Eventually.GetAsync(async () =>
