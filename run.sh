@@ -13,6 +13,10 @@
 # Demo data: once the stack is ready, if the user event log is empty, `./samplemind simulate` loads a demo
 # population (SAMPLEMIND_DEMO_USERS users × 60 days, seed 1, ending today 00:00 UTC) through client-api.
 # A database that holds any event is never loaded again. SAMPLEMIND_DEMO=0 disables it (./test.sh does).
+# The load also records the simulated campaign spend (so campaigns have a CAC and an ROI), and then a live trickle
+# keeps the same population's events flowing at wall-clock time (today's first: DAU is live), as a background
+# process `demo-live` that `down` stops; SAMPLEMIND_DEMO_LIVE=0 turns the trickle off. The trickle resumes on a
+# later `up` for a database the demo loaded (the population's parameters are in $SAMPLEMIND_HOME/demo.env).
 # SAMPLEMIND_CONFIGURATION=Debug builds and runs Debug (default Release).
 #
 # A second, isolated stack (tests, a side-by-side experiment) takes these overrides; unset, the defaults apply:
@@ -41,12 +45,16 @@ READY_TIMEOUT="${SAMPLEMIND_READY_TIMEOUT:-120}"
 DEMO="${SAMPLEMIND_DEMO:-1}"
 DEMO_USERS="${SAMPLEMIND_DEMO_USERS:-1000}"
 DEMO_WRITE_KEY="${SAMPLEMIND_DEMO_WRITE_KEY:-dev-write-key}"
+DEMO_SPEND_KEY="${SAMPLEMIND_DEMO_SPEND_KEY:-dev-growth-key}"
+DEMO_LIVE="${SAMPLEMIND_DEMO_LIVE:-1}"
+DEMO_ENV="$HOME_DIR/demo.env"
 CLI_DLL="src/SampleMind.Cli/bin/$CONFIGURATION/net10.0/samplemind.dll"
 
 SERVICES=(silo client-api)
 declare -A DLL=(
   [silo]="silo/SampleMind.Silo/bin/$CONFIGURATION/net10.0/SampleMind.Silo.dll"
   [client-api]="client-api/SampleMind.ClientApi/bin/$CONFIGURATION/net10.0/SampleMind.ClientApi.dll"
+  [demo-live]="$CLI_DLL"
 )
 declare -A URL=([silo]="http://127.0.0.1:$SILO_WEB_PORT" [client-api]="http://127.0.0.1:$API_PORT")
 
@@ -124,14 +132,34 @@ load_demo() {
     say "demo: the event log already holds $events events; not loading the demo population"
     return 0
   fi
-  say "demo: loading a demo population ($DEMO_USERS users × 60 days, seed 1) into ${URL[client-api]} (SAMPLEMIND_DEMO=0 skips this)"
+  local now; now="$(date -u +%Y-%m-%d)"
+  say "demo: loading a demo population ($DEMO_USERS users × 60 days to $now, seed 1) into ${URL[client-api]} (SAMPLEMIND_DEMO=0 skips this)"
   local started=$SECONDS
-  if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind simulate --users "$DEMO_USERS" --days 60 --seed 1 \
-       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" >&2; then
+  if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind simulate --users "$DEMO_USERS" --days 60 --seed 1 --now "$now" \
+       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --spend-key "$DEMO_SPEND_KEY" >&2; then
     say "demo: loaded in $((SECONDS - started)) s"
+    mkdir -p "$HOME_DIR"
+    printf 'DEMO_LOADED_USERS=%s\nDEMO_LOADED_NOW=%s\nDEMO_LOADED_PG=%q\n' "$DEMO_USERS" "$now" "$SAMPLEMIND_PG" >"$DEMO_ENV"
   else
     say "demo: loading the demo population failed (see above); the stack keeps running — reload into an empty database, or load more with ./samplemind simulate --seed 2 …"
   fi
+}
+
+# The demo's live trickle: the loaded population (demo.env) goes on producing events at wall-clock time, in the
+# background. Only for a database the demo loaded, and only once (a running trickle is left alone).
+start_demo_live() {
+  demo_enabled && [ "$DEMO_LIVE" != 0 ] && [ -f "$DEMO_ENV" ] || return 0
+  local DEMO_LOADED_USERS DEMO_LOADED_NOW DEMO_LOADED_PG
+  # shellcheck disable=SC1090
+  . "$DEMO_ENV"
+  [ "${DEMO_LOADED_PG:-}" = "$SAMPLEMIND_PG" ] || return 0
+  if alive demo-live; then return 0; fi
+  mkdir -p "$LOGS" "$RUN"
+  say "demo: live trickle of the demo population → ${URL[client-api]} (log $LOGS/demo-live.log; SAMPLEMIND_DEMO_LIVE=0 turns it off)"
+  setsid nohup env SAMPLEMIND_PG="$SAMPLEMIND_PG" dotnet "$CLI_DLL" simulate --users "$DEMO_LOADED_USERS" --days 60 --seed 1 \
+    --now "$DEMO_LOADED_NOW" --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --live --resume --concurrency 1 \
+    >"$LOGS/demo-live.log" 2>&1 </dev/null &
+  echo $! >"$RUN/demo-live.pid"
 }
 
 postgres() {
@@ -219,6 +247,7 @@ status() {
       echo "$svc: stopped"
     fi
   done
+  if alive demo-live; then echo "demo-live: running (pid $(pid_of demo-live)) — $LOGS/demo-live.log"; fi
   echo "postgres: $( { [ -n "${SAMPLEMIND_PG:-}" ] && echo "$SAMPLEMIND_PG" || deploy/local/postgres.sh url; } | sed -E 's/Password=[^;]*/Password=***/')"
 }
 
@@ -228,7 +257,7 @@ foreground() {
   local svc
   for svc in "${SERVICES[@]}"; do ensure_port_free "$svc"; done
   local pids=()
-  trap 'echo; say "stopping"; kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; exit 0' INT TERM
+  trap 'echo; say "stopping"; stop_svc demo-live; kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; exit 0' INT TERM
   host_command silo; "${CMD[@]}" & pids+=($!)
   host_command client-api; "${CMD[@]}" & pids+=($!)
   say "silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json · Ctrl+C stops both"
@@ -241,11 +270,12 @@ foreground() {
         sleep 0.5
       done
     done
-    if $up; then load_demo; else say "demo: the stack is not ready; not loading the demo population"; fi
+    if $up; then load_demo; start_demo_live; else say "demo: the stack is not ready; not loading the demo population"; fi
   fi
   # When either exits, stop the other.
   local rc=0
   wait -n "${pids[@]}" || rc=$?
+  stop_svc demo-live
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
   exit "$rc"
@@ -254,7 +284,7 @@ foreground() {
 case "${1:-}" in
   "") foreground ;;
   up)
-    if alive silo && alive client-api && ready silo && ready client-api; then status; exit 0; fi
+    if alive silo && alive client-api && ready silo && ready client-api; then postgres; start_demo_live; status; exit 0; fi
     for svc in "${SERVICES[@]}"; do alive "$svc" || ensure_port_free "$svc"; done
     build
     postgres
@@ -262,10 +292,11 @@ case "${1:-}" in
     start_bg client-api
     wait_ready || die "the stack did not come up"
     load_demo
+    start_demo_live
     say "up: silo ${URL[silo]}/dashboard · client-api ${URL[client-api]}/openapi/v1.json"
     ;;
   down)
-    for svc in client-api silo; do stop_svc "$svc"; done
+    for svc in demo-live client-api silo; do stop_svc "$svc"; done
     if [ "${2:-}" = "--all" ]; then deploy/local/postgres.sh stop; fi
     ;;
   status) status ;;

@@ -96,15 +96,19 @@ if [ "$dotnet_rc" -ne 0 ] && [ "$trx_failed" -eq 0 ]; then
   failed=$((failed + 1))
 fi
 
-# ---- 4. JavaScript client tests (against the running stack: ./run.sh up) --------------------------
+# ---- 4. JavaScript client tests (against a stack of their own) ---------------------------------------
+# Their own ports, home (.local/clients-test) and database (samplemind_clients_test, recreated each run): the dev
+# stack that ./run.sh uses, and its database, are never touched by a test.
 if [ -f "$CLIENT_TESTS/package.json" ]; then
-  started_stack=false
-  if ! ./run.sh status 2>/dev/null | grep -q '^client-api: running.*ready'; then started_stack=true; fi
-  trap '$started_stack && ./run.sh down >&2' EXIT
-  # No demo population here: the client tests bring their own events, and the load would slow CI.
-  if SAMPLEMIND_DEMO=0 SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./run.sh up >&2; then
+  CLIENTS_HOME="$ROOT/.local/clients-test"
+  export SAMPLEMIND_HOME="$CLIENTS_HOME" SAMPLEMIND_API_PORT="${SAMPLEMIND_CLIENTS_API_PORT:-5070}" SAMPLEMIND_SILO_PORT="${SAMPLEMIND_CLIENTS_SILO_PORT:-5071}" \
+    SAMPLEMIND_SILO_SILOPORT=11170 SAMPLEMIND_SILO_GATEWAYPORT=30070 SAMPLEMIND_CLUSTER_ID=samplemind-clients-test SAMPLEMIND_SKIP_BUILD=1
+  trap './run.sh down >&2' EXIT
+  ./run.sh down >&2 2>/dev/null || true
+  if clients_pg="$(SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind db recreate --database samplemind_clients_test)" \
+     && SAMPLEMIND_PG="$clients_pg" SAMPLEMIND_DEMO=0 SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./run.sh up >&2; then
     say "running node --test in tests/clients"
-    (cd "$CLIENT_TESTS" && SAMPLEMIND_API="${SAMPLEMIND_API:-http://127.0.0.1:5080}" \
+    (cd "$CLIENT_TESTS" && SAMPLEMIND_API="http://127.0.0.1:$SAMPLEMIND_API_PORT" \
       node --test --test-reporter=spec --test-reporter-destination=stderr \
         --test-reporter=tap --test-reporter-destination="$RESULTS/clients.tap" >&2)
     node_rc=$?
@@ -114,10 +118,10 @@ if [ -f "$CLIENT_TESTS/package.json" ]; then
     failed=$((failed + ${node_failed:-0}))
     if [ "$node_rc" -ne 0 ] && [ "${node_failed:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
   else
-    say "error: the stack did not come up for the client tests"
+    say "error: the client tests' stack did not come up"
     failed=$((failed + 1))
   fi
-  if $started_stack; then ./run.sh down >&2; fi
+  ./run.sh down >&2
   trap - EXIT
 fi
 

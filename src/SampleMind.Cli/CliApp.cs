@@ -57,6 +57,7 @@ internal static class CliApp
                 db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");
                 db.AddCommand<DbMigrateCommand>("migrate").WithDescription("Apply the pending schema scripts (idempotent).");
                 db.AddCommand<DbStatusCommand>("status").WithDescription("List the pending schema scripts; exit 1 when any.");
+                db.AddCommand<DbRecreateCommand>("recreate").WithDescription("Drop and create a database of its own (--database NAME) next to SAMPLEMIND_PG's and print its connection string.");
                 db.AddCommand<DbEventsCommand>("events").WithDescription("Print the number of events in the user event log (0 before the schema exists).");
             });
         });

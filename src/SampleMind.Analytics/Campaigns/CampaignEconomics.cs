@@ -2,7 +2,8 @@ namespace SampleMind.Analytics.Campaigns;
 
 /// <summary>
 /// The campaign economics of DESIGN.md "Definitions": CAC = spend / conversions; LTV = realized revenue per converted
-/// user; ROI = (LTV × conversions − spend) / spend. Undefined ratios (no conversions, no spend) are null.
+/// user; ROI = (LTV × conversions − spend) / spend. Undefined ratios are null: LTV without conversions, CAC and ROI
+/// without recorded spend (a campaign whose spend nobody recorded has an unknown CAC, not a CAC of zero).
 /// </summary>
 public sealed record class CampaignEconomics(decimal? Cac, decimal? Ltv, decimal? Roi)
 {
@@ -15,7 +16,7 @@ public sealed record class CampaignEconomics(decimal? Cac, decimal? Ltv, decimal
     /// </summary>
     public static CampaignEconomics From(decimal spend, int conversions, decimal revenue)
         => new(
-            conversions > 0 ? Round(spend / conversions) : null,
+            conversions > 0 && spend > 0 ? Round(spend / conversions) : null,
             conversions > 0 ? Round(revenue / conversions) : null,
             spend > 0 ? Round((revenue - spend) / spend) : null);
 

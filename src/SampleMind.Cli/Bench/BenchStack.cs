@@ -45,30 +45,12 @@ internal sealed class BenchStack : IAsyncDisposable
     public static async Task<BenchStack> StartAsync(BenchPorts ports, string database, string baseConnectionString, Action<string> status, CancellationToken cancellationToken)
     {
         var root = FindRoot();
-        var builder = new NpgsqlConnectionStringBuilder(baseConnectionString) { PersistSecurityInfo = true };
-        if (string.Equals(database, builder.Database, StringComparison.Ordinal) || database is "samplemind" or "postgres")
-        {
-            throw new CliException($"the bench recreates its database; '{database}' is not one it may drop (use --database samplemind_bench)", 2);
-        }
-
         status($"recreating database {database}");
-        await using (var admin = NpgsqlDataSource.Create(builder.ConnectionString))
-        {
-            await CliDatabase.RunAsync(admin, async source =>
-            {
-                await using var drop = source.CreateCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-                await drop.ExecuteNonQueryAsync(cancellationToken);
-                await using var create = source.CreateCommand($"CREATE DATABASE \"{database}\"");
-                await create.ExecuteNonQueryAsync(cancellationToken);
-                return 0;
-            });
-        }
-
-        builder.Database = database;
+        var connectionString = await CliDatabase.RecreateAsync(baseConnectionString, database, cancellationToken);
         var home = Path.Combine(root, ".local", "bench");
         var environment = new Dictionary<string, string>
         {
-            ["SAMPLEMIND_PG"] = builder.ConnectionString,
+            ["SAMPLEMIND_PG"] = connectionString,
             ["SAMPLEMIND_HOME"] = home,
             ["SAMPLEMIND_API_PORT"] = ports.Api.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SAMPLEMIND_SILO_PORT"] = ports.SiloWeb.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -79,7 +61,7 @@ internal sealed class BenchStack : IAsyncDisposable
         };
         var stack = new BenchStack(
             new Uri($"http://127.0.0.1:{ports.Api}/"), new Uri($"http://127.0.0.1:{ports.SiloWeb}/"),
-            builder.ConnectionString, ports.ClusterId, root, environment, Path.Combine(home, "run"));
+            connectionString, ports.ClusterId, root, environment, Path.Combine(home, "run"));
         status($"starting silo :{ports.SiloWeb} and client-api :{ports.Api} (./run.sh up; builds when sources changed)");
         await stack.RunScriptAsync("up", cancellationToken);
         return stack;

@@ -70,3 +70,31 @@ public sealed class DbEventsCommand : AsyncCommand<DbSettings>
         return 0;
     }
 }
+
+public sealed class DbRecreateSettings : DbSettings
+{
+    [CommandOption("--database <NAME>")]
+    [Description("The database to drop and create on the server of --connection / SAMPLEMIND_PG (never that connection's own database, samplemind or postgres)")]
+    public string Database { get; set; } = "";
+
+    public override ValidationResult Validate()
+        => string.IsNullOrWhiteSpace(Database) ? ValidationResult.Error("--database NAME is required") : ValidationResult.Success();
+}
+
+/// <summary>
+/// <c>samplemind db recreate --database NAME</c>: drops and creates a database of its own next to the configured one
+/// and prints its connection string (test.sh gives the JavaScript client tests a database of their own with it).
+/// </summary>
+public sealed class DbRecreateCommand : AsyncCommand<DbRecreateSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, DbRecreateSettings settings, CancellationToken cancellationToken)
+    {
+        var connection = settings.Connection ?? Environment.GetEnvironmentVariable("SAMPLEMIND_PG");
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            throw new CliException("no database: pass --connection or set SAMPLEMIND_PG (./samplemind sets it for the local stack)", 2);
+        }
+        Console.WriteLine(await CliDatabase.RecreateAsync(connection, settings.Database, cancellationToken));
+        return 0;
+    }
+}

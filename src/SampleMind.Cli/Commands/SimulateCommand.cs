@@ -64,6 +64,14 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("After the history, keep producing events at the current time until Ctrl+C")]
     public bool Live { get; set; }
 
+    [CommandOption("--resume")]
+    [Description("With --live: the history was delivered before (same --users, --days, --seed, --now): generate it without sending, then go live. Events sent again are applied once (their messageIds are the same)")]
+    public bool Resume { get; set; }
+
+    [CommandOption("--spend-key <KEY>")]
+    [Description("With --target: an API key of the growth role; once the history is delivered, each campaign's simulated spend (the truth file's) is recorded with POST /api/campaigns/{id}/spend, once per population (Idempotency-Key)")]
+    public string? SpendKey { get; set; }
+
     public override ValidationResult Validate()
     {
         if ((Out is not null ? 1 : 0) + (Target is not null ? 1 : 0) + (IntoLog ? 1 : 0) != 1)
@@ -74,6 +82,16 @@ public sealed class SimulateSettings : IngestTargetSettings
         if (IntoLog && Live)
         {
             return ValidationResult.Error("--live needs --target URL (a bulk load into the log has an end)");
+        }
+
+        if (Resume && !Live)
+        {
+            return ValidationResult.Error("--resume goes with --live (it skips sending the history)");
+        }
+
+        if (SpendKey is not null && (Target is null || Resume))
+        {
+            return ValidationResult.Error("--spend-key needs --target URL and a history that is sent (not --resume)");
         }
 
         if (Users is < 0 or > 10_000_000 || Days is < 0 or > 3650 || StartUser < 0)
@@ -179,7 +197,13 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             await EventProgress.RunAsync(description, options.Days, () => simulator.EventsGenerated, settings.Target is null ? null : () => sink.Delivered,
                 async setProgress =>
                 {
-                    await RunHistoryAsync(simulator, sink, setProgress, settings.Out, cancellationToken);
+                    await RunHistoryAsync(simulator, settings.Resume ? null : sink, setProgress, settings.Out, cancellationToken);
+                    if (settings.SpendKey is not null && !cancellationToken.IsCancellationRequested)
+                    {
+                        await sink.FlushAsync(partial: true);
+                        await CampaignSpendRecorder.RecordAsync(new Uri(settings.Target!), settings.SpendKey, simulator, cancellationToken);
+                    }
+
                     if (settings.Live && !cancellationToken.IsCancellationRequested)
                     {
                         await RunLiveAsync(simulator, sink, cancellationToken);
@@ -211,7 +235,8 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
         return cancellationToken.IsCancellationRequested && !settings.Live ? 130 : 0;
     }
 
-    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink sink, Action<double> setProgress, string? file, CancellationToken cancellationToken)
+    /// <summary>Generates the history; sends it to <paramref name="sink"/> unless that is null (<c>--resume</c>).</summary>
+    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink? sink, Action<double> setProgress, string? file, CancellationToken cancellationToken)
     {
         await WithFileErrors(file, async () =>
         {
@@ -228,7 +253,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                     }
                 }
 
-                if (sink.Write(e.Json.Span))
+                if (sink is not null && sink.Write(e.Json.Span))
                 {
                     await sink.FlushAsync(partial: false);
                     if (cancellationToken.IsCancellationRequested)

@@ -23,6 +23,34 @@ internal static class CliDatabase
         }
     }
 
+    /// <summary>
+    /// Drops (closing its connections) and creates <paramref name="database"/> on the server of
+    /// <paramref name="baseConnectionString"/>, and returns the connection string for it. Refuses the base connection's
+    /// own database and the names of the dev and maintenance databases: only a database of its own may be recreated.
+    /// </summary>
+    public static async Task<string> RecreateAsync(string baseConnectionString, string database, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(baseConnectionString) { PersistSecurityInfo = true };
+        if (string.IsNullOrWhiteSpace(database) || string.Equals(database, builder.Database, StringComparison.Ordinal)
+            || database is "samplemind" or "postgres" or "template0" or "template1" || database.Contains('"', StringComparison.Ordinal))
+        {
+            throw new CliException($"'{database}' is not a database that may be dropped and recreated (name one of its own, e.g. samplemind_test)", 2);
+        }
+        await using (var admin = NpgsqlDataSource.Create(builder.ConnectionString))
+        {
+            await RunAsync(admin, async source =>
+            {
+                await using var drop = source.CreateCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+                await using var create = source.CreateCommand($"CREATE DATABASE \"{database}\"");
+                await create.ExecuteNonQueryAsync(cancellationToken);
+                return 0;
+            });
+        }
+        builder.Database = database;
+        return builder.ConnectionString;
+    }
+
     /// <summary>Runs <paramref name="work"/>, turning database failures into one clear line.</summary>
     public static async Task<T> RunAsync<T>(NpgsqlDataSource dataSource, Func<NpgsqlDataSource, Task<T>> work)
     {

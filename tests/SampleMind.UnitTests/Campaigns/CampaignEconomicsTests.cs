@@ -34,7 +34,7 @@ public sealed class CampaignEconomicsTests
     public void Ratios_AreNull_WithoutConversionsOrSpend()
     {
         Assert.Equal(new CampaignEconomics(null, null, -1m), CampaignEconomics.From(100m, 0, 0m));
-        Assert.Equal(new CampaignEconomics(0m, 10m, null), CampaignEconomics.From(0m, 2, 20m));
+        Assert.Equal(new CampaignEconomics(null, 10m, null), CampaignEconomics.From(0m, 2, 20m));
     }
 
     [Fact]
