@@ -1,6 +1,7 @@
 using SampleMind.ClientApi.Apis;
 using SampleMind.ClientApi.Dashboard;
 using SampleMind.ClientApi.Hosting;
+using SampleMind.Operations;
 
 // appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -10,6 +11,7 @@ builder.AddClientApi();
 builder.AddIngest();
 builder.AddApiSecurity();
 builder.AddDashboard();
+builder.Services.AddSampleMindMetrics(builder.Configuration, "samplemind-client-api");
 
 var app = builder.Build();
 app.UseClientApi();
@@ -27,5 +29,6 @@ app.MapFunnelsApi();
 app.MapAlertsApi();
 app.MapRetentionCampaignsApi();
 app.MapDiagnosticsApi();
+app.MapSampleMindMetrics();
 
 app.Run();

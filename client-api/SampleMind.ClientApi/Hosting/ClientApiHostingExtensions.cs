@@ -90,8 +90,10 @@ public static class ClientApiHostingExtensions
             .ValidateDataAnnotations();
         builder.Services.AddSingleton(sp =>
         {
-            var dataSource = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<ClientDatabaseOptions>>().Value.ConnectionString);
+            var options = sp.GetRequiredService<IOptions<ClientDatabaseOptions>>().Value;
+            var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString);
             dataSource.ConnectionStringBuilder.ApplicationName ??= "samplemind-client-api";
+            SampleMind.Operations.ConnectionBudget.Apply(dataSource.ConnectionStringBuilder, options.ConnectionString, options.MaxPoolSize, options.PgBouncer);
             return dataSource.Build();
         });
 

@@ -32,4 +32,11 @@ public sealed class ClientDatabaseOptions
 
     [Required(ErrorMessage = "no PostgreSQL connection string: set SAMPLEMIND_PG or Database:ConnectionString")]
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>client-api's share of PostgreSQL's connections: it reads only the cluster membership (gateways).</summary>
+    [Range(1, 100)]
+    public int MaxPoolSize { get; set; } = 4;
+
+    /// <summary>The connection string points at PgBouncer in transaction mode (see the silo's Database:PgBouncer).</summary>
+    public bool PgBouncer { get; set; }
 }

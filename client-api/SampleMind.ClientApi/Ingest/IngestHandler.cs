@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Ingest;
 using SampleMind.Ingest;
+using SampleMind.Operations;
 using SampleMind.Users;
 
 namespace SampleMind.ClientApi.Ingest;
@@ -32,11 +33,13 @@ public sealed class IngestHandler(
             case BodyReadStatus.TooLarge:
                 return TooLarge();
             case BodyReadStatus.UnsupportedEncoding:
+                Rejected("encoding");
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status415UnsupportedMediaType,
                     title: "Unsupported Content-Encoding",
                     detail: $"Content-Encoding '{request.Headers.ContentEncoding}' is not supported; use gzip, deflate, br or none.");
             case BodyReadStatus.CorruptEncoding:
+                Rejected("encoding");
                 return Invalid(endpoint, "body", $"is not valid {request.Headers.ContentEncoding} data", SegmentBodyProblem.NotJson, []);
         }
 
@@ -49,11 +52,13 @@ public sealed class IngestHandler(
 
         if (!result.IsValid)
         {
+            Rejected("invalid");
             logger.LogInformation("Refused {Endpoint} body ({Problem}) with invalid indexes {Indexes}",
                 endpoint, result.Problem, result.InvalidIndexes);
             return Invalid(result);
         }
 
+        var started = time.GetTimestamp();
         var users = result.GroupByUser();
         // One call into the cluster per request: a silo-local router calls each user's grain, every one even when
         // another fails, so a retry finds as much as possible already durable. Not the request's token: once the
@@ -62,6 +67,7 @@ public sealed class IngestHandler(
             [.. users.Select(u => new UserEventBatch(u.UserKey, ToUserEvents(u)))], options.Value.MaxConcurrentGrainCalls);
         if (outcome.FailedUsers > 0)
         {
+            Rejected("unavailable");
             logger.LogWarning("Ingest failed for {FailedUsers} of {Users} users ({Events} events); the client will retry. First error: {Error}",
                 outcome.FailedUsers, users.Count, result.Events.Count, outcome.FirstError);
             request.HttpContext.Response.Headers.RetryAfter = "1";
@@ -71,17 +77,25 @@ public sealed class IngestHandler(
                 detail: "Some events could not be made durable. Retry the same request (same messageIds): duplicates are dropped.");
         }
 
+        SampleMindMetrics.DurableAckDuration.Record(time.GetElapsedTime(started).TotalSeconds);
+        SampleMindMetrics.EventsIngested.Add(result.Events.Count, new KeyValuePair<string, object?>("source", "http"));
         return TypedResults.Ok(new IngestAccepted(true));
     }
+
+    private static void Rejected(string reason) =>
+        SampleMindMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     private static UserEvent[] ToUserEvents(SegmentUserBatch user) =>
         [.. user.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, e.Json))];
 
-    private static ProblemHttpResult TooLarge() =>
-        TypedResults.Problem(
+    private static ProblemHttpResult TooLarge()
+    {
+        Rejected("too_large");
+        return TypedResults.Problem(
             statusCode: StatusCodes.Status413PayloadTooLarge,
             title: "Body too large",
             detail: $"The body is larger than {SegmentBatchReader.MaxBatchBytes} bytes, Segment's limit for one request.");
+    }
 
     private static ValidationProblem Invalid(SegmentReadResult result)
     {

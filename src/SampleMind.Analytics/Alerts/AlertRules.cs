@@ -8,6 +8,8 @@ public static class AlertRuleNames
     public const string DailyChurn = "daily_churn";
     public const string Cac = "cac";
     public const string FeatureAdoption = "feature_adoption";
+
+    public static readonly string[] All = [ErrorRate, PaymentFailures, DailyChurn, Cac, FeatureAdoption];
 }
 
 public static class AlertSeverities

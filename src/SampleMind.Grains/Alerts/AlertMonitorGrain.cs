@@ -1,3 +1,4 @@
+using SampleMind.Operations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Alerts;
@@ -120,6 +121,10 @@ public sealed class AlertMonitorGrain(
         if (sent)
         {
             outbox.Wake();
+        }
+        foreach (var rule in AlertRuleNames.All)
+        {
+            SampleMindMetrics.SetGauge(SampleMindMetrics.AlertsFiring, _firing.Keys.Count(k => k.Rule == rule), rule);
         }
     }
 

@@ -1,3 +1,4 @@
+using SampleMind.Operations;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,11 +38,13 @@ public sealed partial class ChurnModelRefresher(
             {
                 scorer.Use(null);
                 _loaded = null;
+                SampleMindMetrics.SetGauge(SampleMindMetrics.ChurnModelVersion, 0);
                 LogRules(logger);
                 return;
             }
             scorer.Use(new ChurnPredictor(ChurnPredictor.VersionName(version), stored.ChurnModel, stored.SegmentModel));
             _loaded = version;
+            SampleMindMetrics.SetGauge(SampleMindMetrics.ChurnModelVersion, version);
             LogPromoted(logger, scorer.Version);
         }
         finally

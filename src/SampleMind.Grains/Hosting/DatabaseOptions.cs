@@ -19,4 +19,19 @@ public sealed class DatabaseOptions
     /// <summary>How long the start-up check waits for PostgreSQL before giving up.</summary>
     [Range(1, 300)]
     public int ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// The silo's share of PostgreSQL's connections (Npgsql's pool ceiling; a Maximum Pool Size in the connection
+    /// string wins). README "Connection budget": N silos × this + client-apis × theirs + the CLI must stay under
+    /// max_connections, or under PgBouncer's default_pool_size.
+    /// </summary>
+    [Range(2, 1000)]
+    public int MaxPoolSize { get; set; } = 40;
+
+    /// <summary>
+    /// The connection string points at PgBouncer in transaction mode: nothing session-level is relied on (no reset on
+    /// close, no auto-prepared statements). Needs <see cref="MigrateOnStart"/> false: migrations take a session-level
+    /// advisory lock, so `samplemind db migrate` runs on a direct connection (deploy/k8s: the migration Job).
+    /// </summary>
+    public bool PgBouncer { get; set; }
 }

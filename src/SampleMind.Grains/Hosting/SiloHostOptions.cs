@@ -36,6 +36,14 @@ public sealed class SiloHostOptions
     [Required]
     public string AdvertisedIPAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// Running in a Kubernetes pod (deploy/k8s): Orleans' Kubernetes hosting takes the silo name from POD_NAME, the
+    /// advertised address from POD_IP (listening on every address), the cluster and service ids from the pod's
+    /// orleans/clusterId and orleans/serviceId labels (ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID), and deletes the pods of
+    /// silos the cluster declared dead. Clustering stays ADO.NET on PostgreSQL.
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
     public bool UsesAdoNetClustering => string.Equals(ClusteringMode, "AdoNet", StringComparison.OrdinalIgnoreCase);
 
     public bool UsesAdoNetPersistence => string.Equals(PersistenceMode, "AdoNet", StringComparison.OrdinalIgnoreCase);

@@ -67,10 +67,23 @@ public static class SiloHostingExtensions
         });
         silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{SiloHostOptions.SectionName}:Membership");
 
+        if (options.KubernetesHosting)
+        {
+            silo.Configure<EndpointOptions>(endpoints =>
+            {
+                endpoints.SiloPort = options.SiloPort;
+                endpoints.GatewayPort = options.GatewayPort;
+            });
+            silo.UseKubernetesHosting();
+        }
+
         if (options.UsesAdoNetClustering)
         {
-            var advertised = IPAddress.TryParse(options.AdvertisedIPAddress, out var address) ? address : IPAddress.Loopback;
-            silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+            if (!options.KubernetesHosting)
+            {
+                var advertised = IPAddress.TryParse(options.AdvertisedIPAddress, out var address) ? address : IPAddress.Loopback;
+                silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+            }
             silo.UseAdoNetClustering(o => o.Configure<NpgsqlDataSource>((clustering, dataSource) =>
             {
                 clustering.Invariant = AdoNetInvariant;
@@ -166,12 +179,15 @@ public static class SiloHostingExtensions
                 }
             })
             .ValidateDataAnnotations()
+            .Validate(options => !(options.PgBouncer && options.MigrateOnStart),
+                "Database:PgBouncer needs Database:MigrateOnStart=false (migrations take a session-level lock PgBouncer's transaction mode does not keep: run samplemind db migrate on a direct connection)")
             .ValidateOnStart();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
             builder.ConnectionStringBuilder.ApplicationName ??= "samplemind";
+            SampleMind.Operations.ConnectionBudget.Apply(builder.ConnectionStringBuilder, options.ConnectionString, options.MaxPoolSize, options.PgBouncer);
             if (IsLoopback(builder.ConnectionStringBuilder.Host) && !SslModeGiven.IsMatch(options.ConnectionString))
             {
                 // TLS to a database on the same machine protects nothing and costs a TLS record per round trip on

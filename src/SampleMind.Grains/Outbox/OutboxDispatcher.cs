@@ -1,3 +1,4 @@
+using SampleMind.Operations;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -48,6 +49,7 @@ public sealed class OutboxDispatcher(
         var o = options.Value;
         var batch = await OutboxStore.ClaimAsync(dataSource, o.BatchSize, o.Lease, cancellationToken);
         await Task.WhenAll(batch.Select(d => DeliverAsync(d, o, cancellationToken)));
+        SampleMindMetrics.SetGauge(SampleMindMetrics.OutboxBacklog, await OutboxStore.BacklogAsync(dataSource, cancellationToken));
         return batch.Count;
     }
 
@@ -56,6 +58,7 @@ public sealed class OutboxDispatcher(
         if (WebhookUrls.Problem(delivery.Url, o.AllowedHosts) is { } problem)
         {
             await OutboxStore.MarkFailedAttemptAsync(dataSource, delivery.Id, null, problem, null, cancellationToken);
+            SampleMindMetrics.OutboxFailures.Add(1, new KeyValuePair<string, object?>("final", true));
             logger.LogWarning("Outbox {Key} given up: {Problem}", delivery.IdempotencyKey, problem);
             return;
         }
@@ -88,6 +91,7 @@ public sealed class OutboxDispatcher(
         var retryable = status is null or (int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests or >= 500;
         var retryAfter = retryable && delivery.Attempts < o.MaxAttempts ? o.BackoffAfter(delivery.Attempts) : (TimeSpan?)null;
         await OutboxStore.MarkFailedAttemptAsync(dataSource, delivery.Id, status, error, retryAfter, CancellationToken.None);
+        SampleMindMetrics.OutboxFailures.Add(1, new KeyValuePair<string, object?>("final", retryAfter is null));
         if (retryAfter is null)
         {
             logger.LogWarning("Outbox {Key} given up after {Attempts} attempts: {Error}", delivery.IdempotencyKey, delivery.Attempts, error);

@@ -79,6 +79,13 @@ public static class OutboxStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Deliveries waiting: neither delivered nor given up (the partial index outbox_due holds exactly these).</summary>
+    public static async Task<long> BacklogAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Records a failed attempt: retried after <paramref name="retryAfter"/>, or given up when it is null.</summary>
     public static async Task MarkFailedAttemptAsync(NpgsqlDataSource dataSource, long id, int? status, string error, TimeSpan? retryAfter, CancellationToken cancellationToken)
     {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using SampleMind.Operations;
 
 namespace SampleMind.Rollups;
 
@@ -24,6 +26,9 @@ public sealed class PreAggregator<TKey, TDelta>(
     private readonly Dictionary<TKey, (TDelta Delta, long Sequence)> _inFlight = [];
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private long _sequence;
+    // Stopwatch timestamps of the oldest delta pending and of the oldest in flight (0: none): the live figures' staleness.
+    private long _pendingSince;
+    private long _inFlightSince;
 
     /// <summary>Identifies this silo incarnation to the grains (sequences restart with a process).</summary>
     public static readonly string Source = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
@@ -32,6 +37,10 @@ public sealed class PreAggregator<TKey, TDelta>(
     {
         lock (_lock)
         {
+            if (_pendingSince == 0)
+            {
+                _pendingSince = Stopwatch.GetTimestamp();
+            }
             if (!_pending.TryGetValue(key, out var pending))
             {
                 _pending[key] = pending = create();
@@ -51,9 +60,30 @@ public sealed class PreAggregator<TKey, TDelta>(
         }
     }
 
+    private KeyValuePair<string, object?> Tag => new("rollup", name);
+
+    /// <summary>Records the flush and the age of what still waits (0 when everything is flushed).</summary>
+    private void PublishFreshness(long flushStarted)
+    {
+        double waitingSeconds;
+        lock (_lock)
+        {
+            if (_inFlight.Count == 0 && _inFlightSince != 0)
+            {
+                SampleMindMetrics.RollupFreshness.Record(Stopwatch.GetElapsedTime(_inFlightSince).TotalSeconds, Tag);
+                _inFlightSince = 0;
+            }
+            var oldest = _inFlightSince == 0 ? _pendingSince : _pendingSince == 0 ? _inFlightSince : Math.Min(_pendingSince, _inFlightSince);
+            waitingSeconds = oldest == 0 ? 0 : Stopwatch.GetElapsedTime(oldest).TotalSeconds;
+        }
+        SampleMindMetrics.RollupFlushDuration.Record(Stopwatch.GetElapsedTime(flushStarted).TotalSeconds, Tag);
+        SampleMindMetrics.SetGauge(SampleMindMetrics.RollupPendingAge, waitingSeconds, name);
+    }
+
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         await _flushing.WaitAsync(cancellationToken);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             List<(TKey Key, TDelta Delta, long Sequence)> batch;
@@ -72,6 +102,15 @@ public sealed class PreAggregator<TKey, TDelta>(
                     }
                 }
                 batch = [.. _inFlight.Select(p => (p.Key, p.Value.Delta, p.Value.Sequence))];
+                if (_inFlightSince == 0 || (_pendingSince != 0 && _pendingSince < _inFlightSince))
+                {
+                    _inFlightSince = _pendingSince;
+                }
+                _pendingSince = 0;
+                if (_pending.Count > 0)
+                {
+                    _pendingSince = Stopwatch.GetTimestamp(); // keys held back behind an unacknowledged delta
+                }
             }
             var calls = batch.Select(async item =>
             {
@@ -87,12 +126,14 @@ public sealed class PreAggregator<TKey, TDelta>(
             }
             catch (Exception exception)
             {
+                SampleMindMetrics.RollupFlushFailures.Add(calls.Count(c => c.IsFaulted), Tag);
                 logger.LogWarning(exception, "{Rollup} flush failed for {Failed} of {Total} grains; resent with the same sequence",
                     name, calls.Count(c => c.IsFaulted), calls.Count);
             }
         }
         finally
         {
+            PublishFreshness(started);
             _flushing.Release();
         }
     }

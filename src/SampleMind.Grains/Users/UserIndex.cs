@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SampleMind.Operations;
 using NpgsqlTypes;
 using SampleMind.Analytics.Churn;
 using SampleMind.Analytics.Segments;
@@ -68,11 +69,16 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
     private readonly Lock _lock = new();
     private Dictionary<string, UserIndexRow> _pending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _flushing = new(1, 1);
+    private long _pendingSince; // Stopwatch timestamp of the oldest row not yet written; 0: none
 
     public void Post(UserIndexRow row)
     {
         lock (_lock)
         {
+            if (_pendingSince == 0)
+            {
+                _pendingSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
             _pending[row.UserId] = row;
         }
     }
@@ -94,6 +100,7 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         try
         {
             Dictionary<string, UserIndexRow> batch;
+            long batchSince;
             lock (_lock)
             {
                 if (_pending.Count == 0)
@@ -102,6 +109,8 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
                 }
                 batch = _pending;
                 _pending = new(StringComparer.Ordinal);
+                batchSince = _pendingSince;
+                _pendingSince = 0;
             }
             try
             {
@@ -115,9 +124,16 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
                     {
                         _pending.TryAdd(user, row); // a newer row posted meanwhile wins
                     }
+                    _pendingSince = batchSince;
                 }
                 logger.LogWarning(exception, "user index: writing {Count} rows failed; retried on the next flush", batch.Count);
             }
+            long oldest;
+            lock (_lock)
+            {
+                oldest = _pendingSince;
+            }
+            SampleMindMetrics.SetGauge(SampleMindMetrics.UserIndexLag, oldest == 0 ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(oldest).TotalSeconds);
         }
         finally
         {
