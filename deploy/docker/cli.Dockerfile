@@ -9,6 +9,7 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/SampleMind.Abstractions/SampleMind.Abstractions.csproj src/SampleMind.Abstractions/
 COPY src/SampleMind.Analytics/SampleMind.Analytics.csproj src/SampleMind.Analytics/
+COPY src/SampleMind.Operations/SampleMind.Operations.csproj src/SampleMind.Operations/
 COPY src/SampleMind.Grains/SampleMind.Grains.csproj src/SampleMind.Grains/
 COPY src/SampleMind.Cli/SampleMind.Cli.csproj src/SampleMind.Cli/
 RUN dotnet restore src/SampleMind.Cli/SampleMind.Cli.csproj

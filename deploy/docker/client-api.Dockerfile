@@ -10,6 +10,7 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/SampleMind.Abstractions/SampleMind.Abstractions.csproj src/SampleMind.Abstractions/
 COPY src/SampleMind.Analytics/SampleMind.Analytics.csproj src/SampleMind.Analytics/
+COPY src/SampleMind.Operations/SampleMind.Operations.csproj src/SampleMind.Operations/
 COPY client-api/SampleMind.ClientApi/SampleMind.ClientApi.csproj client-api/SampleMind.ClientApi/
 RUN dotnet restore client-api/SampleMind.ClientApi/SampleMind.ClientApi.csproj
 COPY src/ src/

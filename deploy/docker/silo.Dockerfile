@@ -9,6 +9,7 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/SampleMind.Abstractions/SampleMind.Abstractions.csproj src/SampleMind.Abstractions/
 COPY src/SampleMind.Analytics/SampleMind.Analytics.csproj src/SampleMind.Analytics/
+COPY src/SampleMind.Operations/SampleMind.Operations.csproj src/SampleMind.Operations/
 COPY src/SampleMind.Grains/SampleMind.Grains.csproj src/SampleMind.Grains/
 COPY silo/SampleMind.Silo/SampleMind.Silo.csproj silo/SampleMind.Silo/
 RUN dotnet restore silo/SampleMind.Silo/SampleMind.Silo.csproj
