@@ -59,7 +59,15 @@ ensure_dashboard_packages() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm || return 1
 }
 
+# HOOK — the Kubernetes manifest tests render deploy/k8s with `kubectl kustomize` (no cluster): kubectl comes with
+# these machines' image; Debian's kubernetes-client is the fallback.
+ensure_kubectl() {
+  [ -d deploy/k8s ] || return 0
+  command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client || return 1
+}
+
 ensure_browser || { failed=$((failed + 1)); summary_and_exit 1; }
+ensure_kubectl || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_dashboard_packages || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_node_packages || { failed=$((failed + 1)); summary_and_exit 1; }
 

@@ -32,6 +32,7 @@ public sealed partial class ChurnModelRefresher(
             var promoted = await store.PromotedVersionAsync(cancellationToken);
             if (promoted == _loaded)
             {
+                SampleMindMetrics.SetGauge(SampleMindMetrics.ChurnModelVersion, _loaded ?? 0);
                 return;
             }
             if (promoted is not { } version || await store.LoadAsync(version, cancellationToken) is not { } stored)
