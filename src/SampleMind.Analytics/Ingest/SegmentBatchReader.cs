@@ -10,7 +10,7 @@ namespace SampleMind.Analytics.Ingest;
 /// endpoints) into normalised events. Pure: no I/O, the receive time is passed in. A body with any invalid
 /// event is refused whole, and the result names every bad index and why.
 /// </summary>
-public static class SegmentBatchReader
+public static partial class SegmentBatchReader
 {
     /// <summary>Segment's limit for one event, in bytes of its JSON as sent.</summary>
     public const int MaxEventBytes = 32 * 1024;
@@ -283,6 +283,8 @@ public static class SegmentBatchReader
             var field = item.TryGetProperty("timestamp", out _) ? "timestamp" : "originalTimestamp";
             errors.Add(prefix + field, $"is more than {MaxFutureSkew.TotalHours:0} hours in the future", index);
         }
+
+        CheckLimits(item, name, properties, traits, context, prefix, index, errors);
 
         if (errors.Count != before || type is null || messageId is null || (userId ?? anonymousId) is null)
         {

@@ -119,6 +119,32 @@ public sealed class BadInputProcessTests(BadInputStack stack) : IClassFixture<Ba
                         """{"type":"track","messageId":"m3","userId":"bad-mixed-u3"}""", Track("m4", "bad-mixed-u4")),
                     new() { ["batch[3].event"] = ["is required for track"] }, [3],
                     "bad-mixed-u0", "bad-mixed-u1", "bad-mixed-u2", "bad-mixed-u3", "bad-mixed-u4");
+            // Issue 14: the limits of what one event may carry (IngestLimits).
+            case "userId over 255 bytes":
+                var longId = new string('u', 3000);
+                return Events400(Batch(Track("m0", "bad-long-u0"), Track("m1", longId)),
+                    new() { ["batch[1].userId"] = ["is 3000 bytes; the limit is 255"] }, [1], "bad-long-u0");
+            case "messageId over 255 bytes":
+                return Events400(Batch(Track(new string('m', 256), "bad-longmsg-u1")),
+                    new() { ["batch[0].messageId"] = ["is 256 bytes; the limit is 255"] }, [0], "bad-longmsg-u1");
+            case "amount 1e300":
+                return Events400(Batch(Track("m1", "bad-amount-u1", ""","properties":{"amount":1e300}""")),
+                    new() { ["batch[0].properties.amount"] = ["must be a finite number from 0 to 1000000000"] }, [0], "bad-amount-u1");
+            case "negative amount":
+                return Events400(Batch(Track("m1", "bad-negative-u1", ""","properties":{"amount":-5000}""")),
+                    new() { ["batch[0].properties.amount"] = ["must be a finite number from 0 to 1000000000"] }, [0], "bad-negative-u1");
+            case "processing_time_ms not a number":
+                return Events400(Batch(Track("m1", "bad-fast-u1", ""","properties":{"processing_time_ms":"fast"}""")),
+                    new() { ["batch[0].properties.processing_time_ms"] = ["must be a number"] }, [0], "bad-fast-u1");
+            case "accuracy above 1":
+                return Events400(Batch(Track("m1", "bad-accuracy-u1", ""","properties":{"accuracy":7.5}""")),
+                    new() { ["batch[0].properties.accuracy"] = ["must be a finite number from 0 to 1"] }, [0], "bad-accuracy-u1");
+            case "model_version over 200 bytes":
+                return Events400(Batch(Track("m1", "bad-model-u1", $$""","properties":{"model":"m","model_version":"{{new string('v', 3000)}}"}""")),
+                    new() { ["batch[0].properties.model_version"] = ["is 3000 bytes; the limit is 200"] }, [0], "bad-model-u1");
+            case "campaign name over 200 bytes":
+                return Events400(Batch(Track("m1", "bad-campaign-u1", $$$""","context":{"campaign":{"name":"{{{new string('c', 3000)}}}"}}""")),
+                    new() { ["batch[0].context.campaign.name"] = ["is 3000 bytes; the limit is 200"] }, [0], "bad-campaign-u1");
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, null);
         }
@@ -136,6 +162,14 @@ public sealed class BadInputProcessTests(BadInputStack stack) : IClassFixture<Ba
     [InlineData("nesting beyond the depth limit")]
     [InlineData("invalid UTF-8")]
     [InlineData("one invalid event among valid ones")]
+    [InlineData("userId over 255 bytes")]
+    [InlineData("messageId over 255 bytes")]
+    [InlineData("amount 1e300")]
+    [InlineData("negative amount")]
+    [InlineData("processing_time_ms not a number")]
+    [InlineData("accuracy above 1")]
+    [InlineData("model_version over 200 bytes")]
+    [InlineData("campaign name over 200 bytes")]
     public async Task BadBatch_IsA4xxProblem_NamingTheProblem_AndNothingIsStored(string name)
     {
         var expected = BuildCase(name);
