@@ -9,6 +9,7 @@ builder.Configuration.AddSampleMindEnvironment();
 builder.UseOrleansClient(client => client.AddSampleMindClient(builder.Configuration));
 builder.AddClientApi();
 builder.AddIngest();
+builder.AddClientRateLimits();
 builder.AddApiSecurity();
 builder.AddDashboard();
 builder.Services.AddSampleMindMetrics(builder.Configuration, "samplemind-client-api");

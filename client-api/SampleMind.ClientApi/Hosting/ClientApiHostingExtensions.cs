@@ -109,6 +109,7 @@ public static class ClientApiHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi();
         // The reference page offers the bearer API key first (try requests with dev-read-key locally).
         app.MapScalarApiReference(scalar => scalar
