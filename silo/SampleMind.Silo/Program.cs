@@ -9,6 +9,7 @@ builder.AddSampleMindSilo();
 builder.Services.AddSampleMindMetrics(builder.Configuration, "samplemind-silo");
 
 var app = builder.Build();
+app.UseSiloAdminGate(); // before the dashboard and diagnostics: key or loopback; /health stays open
 app.MapSampleMindHealth();
 app.MapOrleansDashboard("/dashboard");
 app.MapSiloDiagnostics();

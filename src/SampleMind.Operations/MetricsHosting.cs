@@ -47,7 +47,7 @@ public static class MetricsHosting
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics
-                .AddMeter(SampleMindMetrics.MeterName, "Microsoft.Orleans")
+                .AddMeter(SampleMindMetrics.MeterName, SampleMindMetrics.MeterName + ".*", "Microsoft.Orleans") // SampleMind.Resilience too
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddView(SampleMindMetrics.DurableAckDuration.Name, new ExplicitBucketHistogramConfiguration

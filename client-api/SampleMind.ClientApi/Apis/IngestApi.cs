@@ -28,6 +28,7 @@ public static class IngestApi
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         Map(v1, "batch", SegmentEndpoint.Batch, "IngestBatch", "Ingest a Segment batch: {\"batch\": [events…], \"context\", \"sentAt\"}");

@@ -68,6 +68,10 @@ public sealed class IngestHandler(
         if (outcome.FailedUsers > 0)
         {
             Rejected("unavailable");
+            if (outcome.RejectedUsers > 0)
+            {
+                logger.LogInformation("The store refused events of {RejectedUsers} users for good: {Rejected}", outcome.RejectedUsers, Describe(outcome.Rejected));
+            }
             logger.LogWarning("Ingest failed for {FailedUsers} of {Users} users ({Events} events); the client will retry. First error: {Error}",
                 outcome.FailedUsers, users.Count, result.Events.Count, outcome.FirstError);
             request.HttpContext.Response.Headers.RetryAfter = "1";
@@ -77,6 +81,25 @@ public sealed class IngestHandler(
                 detail: "Some events could not be made durable. Retry the same request (same messageIds): duplicates are dropped.");
         }
 
+        if (outcome.RejectedUsers > 0)
+        {
+            // Refused for good (by the store, not the reader): a retry fails the same way, so no Retry-After and no 5xx.
+            Rejected("refused_by_store");
+            logger.LogInformation("The store refused events of {RejectedUsers} of {Users} users for good: {Rejected}",
+                outcome.RejectedUsers, users.Count, Describe(outcome.Rejected));
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "Events refused by the store",
+                detail: $"The event store refused {Describe(outcome.Rejected)}. This will not succeed on retry: change the events. "
+                    + "The other users' events of this request were stored (sending them again is harmless: duplicates are dropped); "
+                    + "nothing of a refused user's events was stored.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["problem"] = "RefusedByStore",
+                    ["refused"] = outcome.Rejected.Select(r => new { messageId = r.MessageId, sqlState = r.SqlState, reason = r.Reason }).ToArray(),
+                });
+        }
+
         SampleMindMetrics.DurableAckDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         SampleMindMetrics.EventsIngested.Add(result.Events.Count, new KeyValuePair<string, object?>("source", "http"));
         return TypedResults.Ok(new IngestAccepted(true));
@@ -84,6 +107,10 @@ public sealed class IngestHandler(
 
     private static void Rejected(string reason) =>
         SampleMindMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    private static string Describe(RejectedEvent[] rejected) =>
+        string.Join("; ", rejected.Take(5).Select(r => $"event '{r.MessageId}' ({r.SqlState}: {r.Reason})"))
+        + (rejected.Length > 5 ? $" and {rejected.Length - 5} more" : "");
 
     private static UserEvent[] ToUserEvents(SegmentUserBatch user) =>
         [.. user.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, e.Json))];

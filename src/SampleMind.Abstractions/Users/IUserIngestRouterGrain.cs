@@ -16,12 +16,30 @@ public interface IUserIngestRouterGrain : IGrainWithIntegerKey
     Task<UserIngestOutcome> IngestAsync(UserEventBatch[] users, int maxConcurrentCalls);
 }
 
-/// <summary>How many users' calls failed (their events may or may not be durable: the client retries) and the first error.</summary>
+/// <summary>
+/// How many users' calls failed for a passing reason (their events may or may not be durable: the client retries) and the
+/// first error; and the events the store refused for good (<see cref="EventRejectedException"/>: nothing of those users'
+/// calls was stored, and a retry fails the same way).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("sm.user-ingest-outcome")]
 public sealed record class UserIngestOutcome(
     [property: Id(0)] int Users,
     [property: Id(1)] int FailedUsers,
-    [property: Id(2)] string? FirstError);
+    [property: Id(2)] string? FirstError)
+{
+    /// <summary>Users whose events were refused for good.</summary>
+    [Id(3)] public int RejectedUsers { get; init; }
+
+    /// <summary>The refused events (messageIds cut to 64 characters), at most 100.</summary>
+    [Id(4)] public RejectedEvent[] Rejected { get; init; } = [];
+}
+
+/// <summary>One event the store refused for good, with PostgreSQL's reason.</summary>
+[GenerateSerializer, Immutable, Alias("sm.rejected-event")]
+public sealed record class RejectedEvent(
+    [property: Id(0)] string MessageId,
+    [property: Id(1)] string SqlState,
+    [property: Id(2)] string Reason);
 
 /// <summary>The fan-out of <see cref="IUserIngestRouterGrain"/>: one call per user, bounded, each made even when another fails.</summary>
 public static class UserIngestFanOut
@@ -45,8 +63,16 @@ public static class UserIngestFanOut
             // Counted per call below.
         }
 
-        var failed = calls.Where(c => c.IsFaulted).ToArray();
-        return new UserIngestOutcome(users.Length, failed.Length, failed.Length == 0 ? null : Describe(failed[0].Exception!.GetBaseException()));
+        var rejected = calls.Where(c => c.IsFaulted && c.Exception!.GetBaseException() is EventRejectedException).ToArray();
+        var failed = calls.Where(c => c.IsFaulted && c.Exception!.GetBaseException() is not EventRejectedException).ToArray();
+        return new UserIngestOutcome(users.Length, failed.Length, failed.Length == 0 ? null : Describe(failed[0].Exception!.GetBaseException()))
+        {
+            RejectedUsers = rejected.Length,
+            Rejected = [.. rejected
+                .Select(c => (EventRejectedException)c.Exception!.GetBaseException())
+                .SelectMany(e => e.MessageIds.Select(m => new RejectedEvent(m, e.SqlState, e.Reason)))
+                .Take(100)],
+        };
 
         static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
 

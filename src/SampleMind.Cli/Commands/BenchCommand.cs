@@ -320,8 +320,29 @@ public sealed class BenchCommand : AsyncCommand<BenchSettings>
     {
         try
         {
-            return await silo.GetFromJsonAsync<SiloRuntimeReading>(fullGc ? "diagnostics/runtime?gc=full" : "diagnostics/runtime", cancellationToken)
-                ?? throw new CliException($"{silo.BaseAddress}diagnostics/runtime answered null");
+            // The silo allows one forced collection per Silo:FullGcMinInterval (10 s): wait out a 429 and ask again.
+            for (var attempt = 0; ; attempt++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, fullGc ? "diagnostics/runtime?gc=full" : "diagnostics/runtime");
+                var key = Environment.GetEnvironmentVariable("SAMPLEMIND_SILO_ADMIN_KEY");
+                if (!string.IsNullOrEmpty(key))
+                {
+                    request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+                }
+                using var response = await silo.SendAsync(request, cancellationToken);
+                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests && attempt < 10)
+                {
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken);
+                    continue;
+                }
+                if (response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+                {
+                    throw new CliException($"{silo.BaseAddress}diagnostics/runtime answered {(int)response.StatusCode}: set SAMPLEMIND_SILO_ADMIN_KEY to the silo's Silo:AdminKey (or bench on loopback)");
+                }
+                response.EnsureSuccessStatusCode();
+                return await response.Content.ReadFromJsonAsync<SiloRuntimeReading>(cancellationToken)
+                    ?? throw new CliException($"{silo.BaseAddress}diagnostics/runtime answered null");
+            }
         }
         catch (HttpRequestException ex)
         {

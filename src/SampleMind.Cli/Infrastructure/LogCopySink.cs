@@ -155,6 +155,8 @@ internal sealed class LogCopySink : IEventSink
         {
             await _copy.CompleteAsync();
             await _copy.DisposeAsync();
+            // The loaded events' model versions and campaigns enter the cardinality registry as live ingest would admit them.
+            await Rollups.DimensionRegistry.AdmitFromLogAsync(_connection, _transaction, Rollups.DimensionRegistry.FromEnvironment());
             await _transaction.CommitAsync();
         }
         catch (NpgsqlException ex)

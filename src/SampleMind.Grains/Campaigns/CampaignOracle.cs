@@ -7,7 +7,8 @@ namespace SampleMind.Campaigns;
 /// The oracle: first-touch campaign figures computed by SQL from the user event log, by the definitions the user model
 /// applies. A user's campaign is the earliest (timestamp, then messageId) non-empty value of traits.campaign,
 /// traits.campaign_id or context.campaign.name, where traits are the event's traits object, else context.traits.
-/// Amounts count when they are JSON numbers (as in the KPI oracle).
+/// Amounts count when they are JSON numbers (as in the KPI oracle). A campaign not admitted to the registry
+/// (<c>dimension_values</c>, see <see cref="Rollups.DimensionRegistry"/>) counts under "(other)", as live.
 /// </summary>
 public static class CampaignOracle
 {
@@ -48,9 +49,11 @@ public static class CampaignOracle
                 SELECT user_id, sum(coalesce({Number("amount")}, {Number("revenue")}, 0)) AS revenue
                 FROM user_events WHERE type = 'track' AND event = 'payment_succeeded' GROUP BY user_id
             )
-            SELECT touch.campaign, count(*), count(signup.user_id), count(paid.user_id), coalesce(sum(paid.revenue), 0)
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM dimension_values d WHERE d.dimension = 'campaign' AND d.value = touch.campaign)
+                        THEN touch.campaign ELSE '(other)' END AS campaign,
+                   count(*), count(signup.user_id), count(paid.user_id), coalesce(sum(paid.revenue), 0)
             FROM touch LEFT JOIN signup USING (user_id) LEFT JOIN paid USING (user_id)
-            GROUP BY touch.campaign
+            GROUP BY 1
             """;
         var result = new SortedDictionary<string, CampaignFigures>(StringComparer.Ordinal);
         await using var command = dataSource.CreateCommand(sql);

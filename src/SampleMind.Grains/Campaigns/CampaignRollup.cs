@@ -7,15 +7,19 @@ using SampleMind.Users;
 namespace SampleMind.Campaigns;
 
 /// <summary>The campaign rollup: a user's first-touch share after the events minus before.</summary>
-public sealed class CampaignUserRollup(CampaignPreAggregator sink) : IUserRollup
+/// <remarks>Campaigns past the ceiling are counted under "(other)" (<see cref="DimensionRegistry"/>).</remarks>
+public sealed class CampaignUserRollup(CampaignPreAggregator sink, DimensionRegistry registry) : IUserRollup
 {
-    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => new Capture(sink, CampaignFigures.Of(model));
+    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => new Capture(sink, registry, Mapped(registry, CampaignFigures.Of(model)));
 
-    private sealed class Capture(CampaignPreAggregator sink, (string Campaign, CampaignFigures Share)? before) : IUserRollupCapture
+    private static (string Campaign, CampaignFigures Share)? Mapped(DimensionRegistry registry, (string Campaign, CampaignFigures Share)? share)
+        => share is { } s ? (registry.Map(DimensionRegistry.Campaigns, s.Campaign), s.Share) : null;
+
+    private sealed class Capture(CampaignPreAggregator sink, DimensionRegistry registry, (string Campaign, CampaignFigures Share)? before) : IUserRollupCapture
     {
         public void Complete(UserModel model)
         {
-            foreach (var (campaign, delta) in CampaignFigures.Difference(before, CampaignFigures.Of(model)))
+            foreach (var (campaign, delta) in CampaignFigures.Difference(before, Mapped(registry, CampaignFigures.Of(model))))
             {
                 sink.Add(campaign, delta);
             }

@@ -42,6 +42,7 @@ public static class SiloHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSampleMindDatabase();
+        builder.Services.AddSiloAdminGate();
 
         var host = ReadHostOptions(builder.Configuration);
         var health = builder.Services.AddHealthChecks()

@@ -21,6 +21,8 @@ public static class UserServiceCollectionExtensions
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
         services.TryAddSingleton<IChurnScorer, RuleChurnScorer>();
         services.TryAddSingleton<UserRollups>();
+        services.AddOptions<CardinalityOptions>().BindConfiguration("Cardinality").ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<DimensionRegistry>();
         services.AddSampleMindUserIndex();
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();

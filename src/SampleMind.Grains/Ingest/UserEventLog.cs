@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using SampleMind.Database;
+using SampleMind.Users;
 
 namespace SampleMind.Ingest;
 
@@ -126,46 +128,25 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
     {
         try
         {
-            var users = new string[rowCount];
-            var messages = new string[rowCount];
-            var seqs = new long[rowCount];
-            var types = new string[rowCount];
-            var events = new string?[rowCount];
-            var timestamps = new DateTime[rowCount];
-            var payloads = new string[rowCount];
-            var i = 0;
-            foreach (var append in appends)
-            {
-                foreach (var row in append.Rows)
-                {
-                    users[i] = append.UserId;
-                    messages[i] = row.MessageId;
-                    seqs[i] = row.Seq;
-                    types[i] = row.Type;
-                    events[i] = row.Event;
-                    timestamps[i] = row.Timestamp.UtcDateTime;
-                    payloads[i] = row.Payload;
-                    i++;
-                }
-            }
+            await CommitAsync(appends);
+        }
+        finally
+        {
+            _flushSlots.Release();
+        }
+    }
 
-            var inserted = new HashSet<(string, string)>();
-            await using (var command = _dataSource.CreateCommand(InsertSql))
-            {
-                command.Parameters.Add(new NpgsqlParameter("u", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = users });
-                command.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = messages });
-                command.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs });
-                command.Parameters.Add(new NpgsqlParameter("t", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
-                command.Parameters.Add(new NpgsqlParameter("e", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events });
-                command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = timestamps });
-                command.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = payloads });
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync())
-                {
-                    inserted.Add((reader.GetString(0), reader.GetString(1)));
-                }
-            }
-
+    /// <summary>
+    /// Commits <paramref name="appends"/> as one statement. When PostgreSQL refuses it for good (a row too large for
+    /// the index, bad data) the group is split in halves and each half committed on its own, down to single appends:
+    /// only the appends that hold an offending row fail (with <see cref="EventRejectedException"/>), every other grain's
+    /// rows are stored. A transient failure fails the group as it is: nothing was committed, every caller retries.
+    /// </summary>
+    private async Task CommitAsync(ArraySegment<PendingAppend> appends)
+    {
+        try
+        {
+            var inserted = await InsertAsync(appends);
             foreach (var append in appends)
             {
                 var result = new bool[append.Rows.Count];
@@ -176,19 +157,135 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
                 append.Completion.TrySetResult(result);
             }
         }
+        catch (Exception exception) when (PostgresErrors.Classify(exception) == WriteFailure.Permanent)
+        {
+            if (appends.Count == 1)
+            {
+                await RejectAsync(appends[0], exception);
+                return;
+            }
+            ResilienceMetrics.GroupSplits.Add(1);
+            _logger.LogDebug("Group commit of {Appends} appends refused ({Error}); split in halves", appends.Count, exception.Message);
+            var half = appends.Count / 2;
+            await CommitAsync(appends[..half]);
+            await CommitAsync(appends[half..]);
+        }
         catch (Exception exception)
         {
-            _logger.LogWarning(exception, "Group commit of {Rows} event log rows failed", rowCount);
+            _logger.LogWarning(exception, "Group commit of {Rows} event log rows failed", appends.Sum(a => a.Rows.Count));
             foreach (var append in appends)
             {
                 append.Completion.TrySetException(exception);
             }
         }
-        finally
-        {
-            _flushSlots.Release();
-        }
     }
+
+    private async Task<HashSet<(string, string)>> InsertAsync(IReadOnlyCollection<PendingAppend> appends)
+    {
+        var rowCount = appends.Sum(a => a.Rows.Count);
+        var users = new string[rowCount];
+        var messages = new string[rowCount];
+        var seqs = new long[rowCount];
+        var types = new string[rowCount];
+        var events = new string?[rowCount];
+        var timestamps = new DateTime[rowCount];
+        var payloads = new string[rowCount];
+        var i = 0;
+        foreach (var append in appends)
+        {
+            foreach (var row in append.Rows)
+            {
+                users[i] = append.UserId;
+                messages[i] = row.MessageId;
+                seqs[i] = row.Seq;
+                types[i] = row.Type;
+                events[i] = row.Event;
+                timestamps[i] = row.Timestamp.UtcDateTime;
+                payloads[i] = row.Payload;
+                i++;
+            }
+        }
+
+        var inserted = new HashSet<(string, string)>();
+        await using var command = _dataSource.CreateCommand(InsertSql);
+        command.Parameters.Add(new NpgsqlParameter("u", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = users });
+        command.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = messages });
+        command.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs });
+        command.Parameters.Add(new NpgsqlParameter("t", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
+        command.Parameters.Add(new NpgsqlParameter("e", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events });
+        command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = timestamps });
+        command.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = payloads });
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            inserted.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return inserted;
+    }
+
+    /// <summary>
+    /// Fails one append that PostgreSQL refuses for good, naming its offending rows: each row is tried alone inside a
+    /// transaction that is rolled back (nothing of the append is stored), up to 100 rows; when no single row fails (or
+    /// the probe itself fails) every row of the append is named.
+    /// </summary>
+    private async Task RejectAsync(PendingAppend append, Exception exception)
+    {
+        var (sqlState, reason) = PostgresErrors.Describe(exception);
+        var offending = new List<string>();
+        if (append.Rows.Count == 1)
+        {
+            offending.Add(append.Rows[0].MessageId);
+        }
+        else
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync();
+                await using var transaction = await connection.BeginTransactionAsync();
+                foreach (var row in append.Rows.Take(100))
+                {
+                    await transaction.SaveAsync("probe");
+                    try
+                    {
+                        await using var probe = new NpgsqlCommand("""
+                            INSERT INTO user_events (user_id, message_id, seq, type, event, ts, payload)
+                            VALUES (@u, @m, @s, @t, @e, @ts, @p::jsonb) ON CONFLICT (user_id, message_id) DO NOTHING
+                            """, connection, transaction);
+                        probe.Parameters.AddWithValue("u", append.UserId);
+                        probe.Parameters.AddWithValue("m", row.MessageId);
+                        probe.Parameters.AddWithValue("s", row.Seq);
+                        probe.Parameters.AddWithValue("t", row.Type);
+                        probe.Parameters.AddWithValue("e", (object?)row.Event ?? DBNull.Value);
+                        probe.Parameters.AddWithValue("ts", row.Timestamp.UtcDateTime);
+                        probe.Parameters.AddWithValue("p", row.Payload);
+                        await probe.ExecuteNonQueryAsync();
+                    }
+                    catch (PostgresException probeError) when (PostgresErrors.IsPermanent(probeError.SqlState))
+                    {
+                        offending.Add(row.MessageId);
+                        await transaction.RollbackAsync("probe");
+                    }
+                }
+                await transaction.RollbackAsync();
+            }
+            catch (Exception probeError) when (probeError is NpgsqlException or TimeoutException)
+            {
+                _logger.LogDebug(probeError, "Probing the refused rows of {UserId} failed", Cut(append.UserId));
+            }
+            if (offending.Count == 0)
+            {
+                offending.AddRange(append.Rows.Select(r => r.MessageId));
+            }
+        }
+
+        ResilienceMetrics.RejectedEvents.Add(offending.Count);
+        _logger.LogInformation("The event log refused {Events} event(s) of user {UserId} for good ({SqlState}: {Reason}); first messageId {MessageId}",
+            offending.Count, Cut(append.UserId), sqlState, reason, Cut(offending[0]));
+        append.Completion.TrySetException(new EventRejectedException([.. offending.Select(Cut)], sqlState, reason));
+    }
+
+    /// <summary>A client-supplied id cut to 64 characters for logs and answers.</summary>
+    private static string Cut(string value) => value.Length <= 64 ? value : $"{value[..61]}...";
 
     public async ValueTask DisposeAsync()
     {

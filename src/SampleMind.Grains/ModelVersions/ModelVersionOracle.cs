@@ -9,7 +9,8 @@ namespace SampleMind.ModelVersions;
 /// <see cref="ModelVersionFigures"/>. The latency histogram is PostgreSQL's <c>width_bucket</c> over the same
 /// boundaries (passed from <see cref="LatencyHistogram"/>), so the p99 derived from it equals the live one exactly.
 /// Properties are read as <see cref="Analytics.Users.EventFacts"/> reads them: numbers as JSON numbers or numeric
-/// strings, booleans as JSON booleans, "true"/"false" strings or non-zero numbers.
+/// strings, booleans as JSON booleans, "true"/"false" strings or non-zero numbers. A key not admitted to the
+/// registry (<c>dimension_values</c>, see <see cref="Rollups.DimensionRegistry"/>) counts under "(other)", as live.
 /// </summary>
 public static class ModelVersionOracle
 {
@@ -19,7 +20,9 @@ public static class ModelVersionOracle
             WHERE type = 'track' AND event IN ('analysis_completed', 'analysis_feedback')
         ),
         x AS (
-            SELECT model || '@' || version AS key, ts, event, ms, err, cost, correct FROM (
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM dimension_values d WHERE d.dimension = 'model_version' AND d.value = model || '@' || version)
+                        THEN model || '@' || version ELSE '(other)' END AS key,
+                   ts, event, ms, err, cost, correct FROM (
                 SELECT ts, event, {Text("model")} AS model, {Text("model_version")} AS version,
                        {Number("processing_time_ms")} AS ms, {Bool("error")} AS err, {Number("cost_usd")} AS cost, {Bool("correct")} AS correct
                 FROM ev) e

@@ -1,3 +1,5 @@
+using SampleMind.Database;
+
 namespace SampleMind.Rollups;
 
 /// <summary>
@@ -32,6 +34,12 @@ public static class RollupGrainExtensions
         try
         {
             await state.WriteStateAsync();
+        }
+        catch (Exception exception) when (PostgresErrors.Classify(exception) == WriteFailure.Permanent)
+        {
+            grain.DeactivateOnIdle();
+            var (sqlState, reason) = PostgresErrors.Describe(exception);
+            throw new PermanentWriteException($"the grain storage refuses this state for good ({sqlState}: {reason})") { SqlState = sqlState };
         }
         catch
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Users;
 using SampleMind.Churn;
 using SampleMind.Ingest;
+using SampleMind.Rollups;
 
 namespace SampleMind.Users;
 
@@ -16,6 +17,7 @@ public sealed class UserGrain(
     UserRollups rollups,
     IChurnScorer churnScorer,
     IUserIndexSink index,
+    DimensionRegistry dimensions,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -91,6 +93,10 @@ public sealed class UserGrain(
                 accepted.Add((e, EventFacts.Parse(e.Json)));
             }
         }
+
+        // Client-supplied dimension values are admitted (or refused: "(other)") before their events are stored, so the
+        // mapping the rollups apply is in the registry for any stored event, and the SQL oracle applies the same.
+        await dimensions.ResolveAsync(DimensionRegistry.ValuesOf(_model, accepted.Select(a => a.Facts)));
 
         var rows = new LogRow[accepted.Count];
         for (var i = 0; i < rows.Length; i++)

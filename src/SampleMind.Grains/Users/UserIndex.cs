@@ -7,6 +7,7 @@ using NpgsqlTypes;
 using SampleMind.Analytics.Churn;
 using SampleMind.Analytics.Segments;
 using SampleMind.Churn;
+using SampleMind.Database;
 using SampleMind.Rollups;
 
 namespace SampleMind.Users;
@@ -114,7 +115,7 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
             }
             try
             {
-                await UpsertAsync([.. batch.Values], cancellationToken);
+                await UpsertOrSplitAsync(batch.Values.ToArray(), cancellationToken);
             }
             catch (Exception exception)
             {
@@ -138,6 +139,34 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         finally
         {
             _flushing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Upserts <paramref name="rows"/>; when PostgreSQL refuses the statement for good the rows are split in halves and
+    /// written apart, so one row it can never take (a key too large for the index) is set aside with one error line
+    /// and the <c>samplemind.batch.refused_rows</c> counter instead of holding back every other user's row forever.
+    /// A transient failure throws: the caller keeps the rows for the next flush.
+    /// </summary>
+    private async Task UpsertOrSplitAsync(ArraySegment<UserIndexRow> rows, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await UpsertAsync([.. rows], cancellationToken);
+        }
+        catch (Exception exception) when (PostgresErrors.Classify(exception) == WriteFailure.Permanent)
+        {
+            if (rows.Count == 1)
+            {
+                var (sqlState, reason) = PostgresErrors.Describe(exception);
+                ResilienceMetrics.RefusedRows.Add(1, new KeyValuePair<string, object?>("table", "user_index"));
+                logger.LogError("user index: the row of user {UserId} is refused for good ({SqlState}: {Reason}); set aside",
+                    rows[0].UserId.Length <= 64 ? rows[0].UserId : rows[0].UserId[..64], sqlState, reason);
+                return;
+            }
+            var half = rows.Count / 2;
+            await UpsertOrSplitAsync(rows[..half], cancellationToken);
+            await UpsertOrSplitAsync(rows[half..], cancellationToken);
         }
     }
 

@@ -65,6 +65,11 @@ public sealed class LoadIntoLogTests
         Assert.Equal(0, first.ExitCode);
         Assert.StartsWith($"loaded {lines.Count:N0} events for 40 users (30 days to {Now}, seed 71) to the user event log in ", first.Stdout, StringComparison.Ordinal);
         Assert.Equal(Expected(lines), await StoredAsync(database));
+        // The load admitted its model versions to the cardinality registry (under the ceiling: every one), as live ingest does.
+        var versions = await ModelVersions.ModelVersionOracle.VersionsAsync(database.DataSource, TestContext.Current.CancellationToken);
+        Assert.NotEmpty(versions);
+        Assert.DoesNotContain(Rollups.DimensionRegistry.Other, versions.Keys);
+        Assert.Equal(versions.Count, await database.ScalarAsync<long>("select count(*) from dimension_values where dimension = 'model_version'"));
         Assert.Equal((1, ""), (second.ExitCode, second.Stdout));
         Assert.Equal("samplemind: the user event log already holds events: --into-log loads only into an empty log "
             + "(send to a running stack with --target instead, or load into a fresh database)", second.Stderr);

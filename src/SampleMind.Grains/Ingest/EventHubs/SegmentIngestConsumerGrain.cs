@@ -30,6 +30,14 @@ public sealed class SegmentIngestConsumerGrain(ILogger<SegmentIngestConsumerGrai
             var result = await GrainFactory.GetGrain<IUserGrain>(item.UserKey).IngestAsync(item.Events);
             logger.LogDebug("Stream ingest for {UserKey}: {Applied} applied, {Duplicates} duplicates", item.UserKey, result.Applied, result.Duplicates);
         }
+        catch (EventRejectedException rejected)
+        {
+            // Refused for good: redelivering it would block the partition forever. Skipped with one error line (the
+            // event log's samplemind.eventlog.rejected_events counter counts it).
+            logger.LogError("Stream ingest of {Events} events for {UserKey} at {Offset} refused for good ({SqlState}: {Reason}; messageIds {MessageIds}); skipped",
+                item.Events.Length, item.UserKey.Length <= 64 ? item.UserKey : item.UserKey[..64], (token as EventHubSequenceToken)?.EventHubOffset ?? token?.ToString(),
+                rejected.SqlState, rejected.Reason, string.Join(", ", rejected.MessageIds.Take(5)));
+        }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Stream ingest of {Events} events for {UserKey} at {Offset} failed; the stream provider retries it",
