@@ -55,6 +55,7 @@ public static partial class SegmentBatchReader
             if (item.TryGetProperty(id, out var value) && value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
             {
                 CheckBytes(value, prefix + id, IngestLimits.MaxIdBytes, index, errors);
+                CheckNoControlCharacters(value, prefix + id, index, errors);
             }
         }
         if (name is not null && Encoding.UTF8.GetByteCount(name) > IngestLimits.MaxNameBytes)
@@ -117,6 +118,18 @@ public static partial class SegmentBatchReader
         if (bytes > limit)
         {
             errors.Add(key, $"is {bytes} bytes; the limit is {limit}", index);
+        }
+    }
+
+    /// <summary>
+    /// An id names a grain and a row key: a control character (U+0000 above all, which a PostgreSQL text column cannot
+    /// hold) would make the person's grain impossible to activate, so it is refused here rather than answered 503.
+    /// </summary>
+    private static void CheckNoControlCharacters(JsonElement value, string key, int index, ErrorCollector errors)
+    {
+        if (value.ValueKind == JsonValueKind.String && value.GetString()!.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') is >= 0 and var at)
+        {
+            errors.Add(key, string.Create(CultureInfo.InvariantCulture, $"contains the control character U+{(int)value.GetString()![at]:X4} at {at}; ids may not"), index);
         }
     }
 

@@ -42,6 +42,18 @@ public sealed class IngestLimitsTests
     }
 
     [Theory]
+    [InlineData("userId", "\\u0000", "U+0000 at 2")]
+    [InlineData("anonymousId", "\\u0000", "U+0000 at 2")]
+    [InlineData("messageId", "\\n", "U+000A at 2")]
+    [InlineData("userId", "\\u001f", "U+001F at 2")]
+    public void Ids_WithAControlCharacter_AreRefused_AndOtherCharactersAreKept(string id, string control, string where)
+    {
+        string With(string value) => $$"""{"type":"track","messageId":"m","userId":"u","anonymousId":"a","event":"login","{{id}}":"{{value}}"}""";
+        AssertRefused(Read(Batch(With("ok"), With($"ab{control}cd"))), $"batch[1].{id}", $"contains the control character {where}; ids may not");
+        Assert.True(Read(Batch(With("ab\\u007fé 😀 cd"))).IsValid); // DEL, non-ASCII and a space are fine
+    }
+
+    [Theory]
     [InlineData("alias", "previousId")]
     [InlineData("group", "groupId")]
     public void PreviousIdAndGroupId_Over255Bytes_AreRefused(string type, string field)
