@@ -26,7 +26,7 @@ public static class IngestLimits
     public const double MaxMeasure = 1e12;
 
     /// <summary>Properties whose values become aggregate keys.</summary>
-    internal static readonly string[] DimensionProperties = ["model", "model_version", "feature", "plan", "analysis_type"];
+    internal static readonly string[] DimensionProperties = ["model", "model_version", "feature", "plan", "analysis_type", "experiment_id", "variation_id"];
 
     /// <summary>Traits whose values become aggregate keys (acquisition campaign and source).</summary>
     internal static readonly string[] DimensionTraits = ["plan", "campaign", "campaign_id", "acquisition_source", "source"];

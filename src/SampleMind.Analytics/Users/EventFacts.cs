@@ -27,6 +27,8 @@ public sealed record class EventFacts
     public double? Rating { get; init; }
     public bool? Correct { get; init; }
     public double? DurationSeconds { get; init; }
+    public string? ExperimentId { get; init; }
+    public string? VariationId { get; init; }
 
     public IReadOnlyDictionary<string, string> Traits { get; init; } = EmptyTraits;
     public DateTimeOffset? CreatedAt { get; init; }
@@ -94,6 +96,8 @@ public sealed record class EventFacts
             Rating = GetDouble(properties, "rating"),
             Correct = GetBool(properties, "correct"),
             DurationSeconds = durationSeconds,
+            ExperimentId = GetString(properties, "experiment_id"),
+            VariationId = GetString(properties, "variation_id"),
             Traits = traits ?? EmptyTraits,
             CreatedAt = type == "identify" ? GetDate(traitsElement, "created_at") ?? GetDate(traitsElement, "createdAt") : null,
             Email = type == "identify" ? GetString(traitsElement, "email") : null,

@@ -30,6 +30,8 @@ public sealed partial class UserModel
         SupportTickets = _supportTickets,
         PaymentFailures = _paymentFailures,
         Payments = [.. _payments.Select(p => new PaymentSnapshot(p.AtTicks, p.Amount))],
+        Cancellations = _cancellations,
+        Exposures = [.. _exposures.Select(x => new ExposureSnapshot(x.Experiment, x.Variant, x.AtTicks, x.MessageId))],
         Subscription = Subscription,
         Activation = [.. ((ReadOnlySpan<long>)_activation).ToArray().Select(Ticks)],
         Monetization = [.. ((ReadOnlySpan<long>)_monetization).ToArray().Select(Ticks)],
@@ -76,6 +78,9 @@ public sealed partial class UserModel
             _supportTickets = s.SupportTickets,
             _paymentFailures = s.PaymentFailures,
             _payments = [.. s.Payments.Select(p => new Payment(p.T, p.A))],
+            _cancellations = s.Cancellations ?? [],
+            _exposures = [.. (s.Exposures ?? []).Select(x => new Exposure(SharedStrings.Intern(x.X), SharedStrings.Intern(x.V), x.T, x.M))
+                .OrderBy(x => x.Experiment, StringComparer.Ordinal)],
             Subscription = s.Subscription is { } sub ? sub with { Plan = sub.Plan is null ? null : SharedStrings.Intern(sub.Plan) } : null,
             _firstSession = s.FirstSession ?? NoTime,
             _secondSession = s.SecondSession ?? NoTime,

@@ -33,6 +33,8 @@ public sealed partial class UserModel
     private long[] _featureFirstUse = [];
     private long[] _supportTickets = [];
     private long[] _paymentFailures = [];
+    private long[] _cancellations = [];
+    private Exposure[] _exposures = [];
     private Payment[] _payments = [];
     private StepTicks _activation = StepTicks.None;
     private StepTicks _monetization = StepTicks.None;
@@ -68,6 +70,19 @@ public sealed partial class UserModel
     public int SupportTicketCount => _supportTickets.Length;
 
     /// <summary>Every payment failure, oldest first.</summary>
+    /// <summary>Every subscription_canceled, ascending (experiments count churn inside their window).</summary>
+    public ReadOnlySpan<long> CancellationTicks => _cancellations;
+
+    /// <summary>The person's first exposure to each experiment (experiment_viewed), by experiment key.</summary>
+    public ReadOnlySpan<Exposure> Exposures => _exposures;
+
+    /// <summary>The first exposure to <paramref name="experiment"/>, if any.</summary>
+    public Exposure? ExposureTo(string experiment)
+    {
+        var i = Array.BinarySearch(_exposures, new Exposure(experiment, "", 0, ""), Exposure.ByExperiment);
+        return i >= 0 ? _exposures[i] : null;
+    }
+
     public DateTimeOffset[] PaymentFailureTimes => [.. _paymentFailures.Select(t => new DateTimeOffset(t, TimeSpan.Zero))];
 
     /// <summary>Every payment_succeeded, in time order.</summary>
@@ -347,8 +362,15 @@ public sealed partial class UserModel
                 Step(ref _monetization, MonetizationStep.SubscriptionRenewed, at);
                 break;
             case EventNames.SubscriptionCanceled:
+                _cancellations = InsertedSorted(_cancellations, at, static (a, b) => a.CompareTo(b));
                 SetPlan(Plans.Free, e);
                 SetSubscription("canceled", e.Plan ?? Subscription?.Plan, e.Amount ?? Subscription?.Amount, e);
+                break;
+            case EventNames.ExperimentViewed or EventNames.SegmentExperimentViewed:
+                if (e.ExperimentId is { } experiment && e.VariationId is { } variation)
+                {
+                    Expose(new Exposure(SharedStrings.Intern(experiment), SharedStrings.Intern(variation), at, e.MessageId));
+                }
                 break;
             case EventNames.PaymentSucceeded:
                 _payments = InsertedSorted(_payments, new Payment(at, e.Amount ?? 0m), static (a, b) => a.AtTicks.CompareTo(b.AtTicks));
@@ -359,6 +381,22 @@ public sealed partial class UserModel
             case EventNames.SupportTicketOpened:
                 _supportTickets = InsertedSorted(_supportTickets, at, static (a, b) => a.CompareTo(b));
                 break;
+        }
+    }
+
+    /// <summary>Keeps the earliest exposure per experiment (then the smallest messageId), whatever the arrival order.</summary>
+    private void Expose(Exposure exposure)
+    {
+        var i = Array.BinarySearch(_exposures, exposure, Exposure.ByExperiment);
+        if (i < 0)
+        {
+            _exposures = Inserted(_exposures, ~i, exposure);
+        }
+        else if (exposure.AtTicks < _exposures[i].AtTicks
+            || (exposure.AtTicks == _exposures[i].AtTicks && string.CompareOrdinal(exposure.MessageId, _exposures[i].MessageId) < 0))
+        {
+            _exposures = [.. _exposures];
+            _exposures[i] = exposure;
         }
     }
 

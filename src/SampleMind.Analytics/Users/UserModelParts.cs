@@ -61,6 +61,12 @@ public readonly struct Stamped(string value, long atTicks, string messageId) : I
 public readonly record struct Trait(string Key, Stamped Value);
 
 /// <summary>A payment_succeeded: when, and the amount.</summary>
+/// <summary>A person's first exposure to an experiment: the experiment's key, the variant, when, and the event that said so.</summary>
+public readonly record struct Exposure(string Experiment, string Variant, long AtTicks, string MessageId)
+{
+    public static readonly IComparer<Exposure> ByExperiment = Comparer<Exposure>.Create(static (a, b) => string.CompareOrdinal(a.Experiment, b.Experiment));
+}
+
 public readonly struct Payment(long atTicks, decimal amount)
 {
     public long AtTicks { get; } = atTicks;
@@ -105,4 +111,8 @@ public static class EventNames
     public const string PaymentFailed = "payment_failed";
     public const string SupportTicketOpened = "support_ticket_opened";
     public const string AnalysisFeedback = "analysis_feedback";
+    public const string ExperimentViewed = "experiment_viewed";
+
+    /// <summary>The name Segment's A/B-testing spec gives the same event.</summary>
+    public const string SegmentExperimentViewed = "Experiment Viewed";
 }

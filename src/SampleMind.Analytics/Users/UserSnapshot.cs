@@ -34,6 +34,8 @@ public sealed class UserSnapshot
     public long[] SupportTickets { get; set; } = [];
     public long[] PaymentFailures { get; set; } = [];
     public PaymentSnapshot[] Payments { get; set; } = [];
+    public long[] Cancellations { get; set; } = [];
+    public ExposureSnapshot[] Exposures { get; set; } = [];
     public SubscriptionStatus? Subscription { get; set; }
 
     /// <summary>Each funnel's step times in step order (null: not reached).</summary>
@@ -53,6 +55,9 @@ public sealed record class StampedSnapshot(string V, long T, string M);
 public sealed record class TraitSnapshot(string K, string V, long T, string M);
 
 public sealed record class PaymentSnapshot(long T, decimal A);
+
+/// <summary>An experiment exposure: X experiment, V variant, T time (ticks), M messageId.</summary>
+public sealed record class ExposureSnapshot(string X, string V, long T, string M);
 
 /// <summary>One day bucket: D day number, E events, A analyses, U uploads, S sessions, SS session seconds, L logins,
 /// FU feature uses, T last event (ticks), SE sessions ended, PS/PC processing-time sum/count, AS/AC accuracy sum/count,
