@@ -26,6 +26,7 @@ app.MapModelsApi();
 app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
+app.MapExperimentsApi();
 app.MapFunnelsApi();
 app.MapAlertsApi();
 app.MapRetentionCampaignsApi();

@@ -21,6 +21,9 @@ public sealed record class ExperimentMetric(string Event, int WithinDays);
 public sealed record class ExperimentDefinition(string Key, IReadOnlyList<VariantDefinition> Variants, ExperimentMetric Metric, string? Segment)
 {
     public const int MaxKeyBytes = 100;
+
+    /// <summary>When the experiment was created: earlier exposures are not counted (they could not have been caused by it).</summary>
+    public DateTimeOffset StartedAt { get; init; } = DateTimeOffset.MinValue;
     public const int MaxVariants = 10;
     public const int MaxWithinDays = 365;
 

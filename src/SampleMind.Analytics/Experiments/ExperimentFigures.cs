@@ -55,7 +55,8 @@ public sealed class ExperimentFigures
     public VariantFigures Of(string variant) => Variants.TryGetValue(variant, out var v) ? v : new VariantFigures();
 
     /// <summary>
-    /// One person's share of <paramref name="experiment"/>, or null when they were never exposed to one of its variants.
+    /// One person's share of <paramref name="experiment"/>, or null when they were never exposed to one of its variants
+    /// (at or after its start).
     /// Their first exposure (earliest timestamp, then messageId) opens a window of <c>metric.withinDays</c> days: they
     /// convert when their first-ever metric event falls inside it, churn when a <c>subscription_canceled</c> does, and
     /// their revenue is the sum of the payments inside it. Depends on events only, never on the clock, so replay, any
@@ -63,7 +64,8 @@ public sealed class ExperimentFigures
     /// </summary>
     public static (string Variant, VariantFigures Share)? ShareOf(UserModel model, ExperimentDefinition experiment)
     {
-        if (model.ExposureTo(experiment.Key) is not { } exposure || !experiment.HasVariant(exposure.Variant))
+        if (model.ExposureTo(experiment.Key) is not { } exposure || !experiment.HasVariant(exposure.Variant)
+            || exposure.AtTicks < experiment.StartedAt.UtcTicks)
         {
             return null;
         }

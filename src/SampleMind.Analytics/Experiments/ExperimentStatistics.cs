@@ -123,3 +123,34 @@ public static class ExperimentStatistics
     public static double NextSequentialPValue(double previous, double likelihoodRatio)
         => Math.Min(Math.Min(previous, 1.0), 1.0 / likelihoodRatio);
 }
+
+/// <summary>Price elasticity of conversion from a pricing test.</summary>
+public static class PriceElasticityMath
+{
+    private static readonly double Z975 = MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, 0.975);
+
+    /// <summary>
+    /// The arc (midpoint) elasticity between two price points: (Δr / mean r) / (Δp / mean p) for conversion rates r at
+    /// prices p, with a 95 % interval by the delta method (Var r = r(1−r)/n per arm). Null when both rates are 0 or the
+    /// prices are equal.
+    /// </summary>
+    public static (double Elasticity, double CiLow, double CiHigh)? Arc(decimal price1, long n1, long x1, decimal price2, long n2, long x2)
+    {
+        if (n1 <= 0 || n2 <= 0 || price1 == price2)
+        {
+            return null;
+        }
+        double r1 = (double)x1 / n1, r2 = (double)x2 / n2, p1 = (double)price1, p2 = (double)price2;
+        var sum = r1 + r2;
+        if (sum == 0)
+        {
+            return null;
+        }
+        var priceFactor = (p1 + p2) / (p2 - p1);
+        var elasticity = (r2 - r1) / sum * priceFactor;
+        var d1 = -2 * r2 / (sum * sum) * priceFactor;
+        var d2 = 2 * r1 / (sum * sum) * priceFactor;
+        var se = Math.Sqrt(d1 * d1 * r1 * (1 - r1) / n1 + d2 * d2 * r2 * (1 - r2) / n2);
+        return (elasticity, elasticity - Z975 * se, elasticity + Z975 * se);
+    }
+}

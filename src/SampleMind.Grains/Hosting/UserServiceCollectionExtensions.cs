@@ -32,6 +32,18 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindFunnels();
         services.AddSampleMindAlerts();
         services.AddSampleMindRetention();
+        services.AddSampleMindExperiments();
+        return services;
+    }
+
+    /// <summary>The experiment rollup: the silo's copy of the definitions, the user-grain hook and the pre-aggregator.</summary>
+    public static IServiceCollection AddSampleMindExperiments(this IServiceCollection services)
+    {
+        services.AddSampleMindRollups();
+        services.TryAddSingleton<Experiments.ExperimentDefinitions>();
+        services.TryAddSingleton<Experiments.ExperimentPreAggregator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, Experiments.ExperimentPreAggregator>(sp => sp.GetRequiredService<Experiments.ExperimentPreAggregator>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, Experiments.ExperimentUserRollup>());
         return services;
     }
 

@@ -18,6 +18,7 @@ public sealed class UserGrain(
     IChurnScorer churnScorer,
     IUserIndexSink index,
     DimensionRegistry dimensions,
+    Experiments.ExperimentDefinitions experiments,
     TimeProvider timeProvider,
     IOptions<UserGrainOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -97,6 +98,8 @@ public sealed class UserGrain(
         // Client-supplied dimension values are admitted (or refused: "(other)") before their events are stored, so the
         // mapping the rollups apply is in the registry for any stored event, and the SQL oracle applies the same.
         await dimensions.ResolveAsync(DimensionRegistry.ValuesOf(_model, accepted.Select(a => a.Facts)));
+        // Likewise every experiment an exposure names is known to this silo's rollup by the time the exposure is applied.
+        await experiments.ResolveAsync(Experiments.ExperimentDefinitions.ExposedIn(accepted.Select(a => a.Facts)));
 
         var rows = new LogRow[accepted.Count];
         for (var i = 0; i < rows.Length; i++)

@@ -1,0 +1,58 @@
+using SampleMind.Analytics.Experiments;
+using SampleMind.Analytics.Users;
+
+namespace SampleMind.Experiments;
+
+/// <summary>
+/// A silo's copy of every experiment definition (from <see cref="IExperimentCatalogGrain"/>). User grains call
+/// <see cref="ResolveAsync"/> with the experiments their new events expose before those events are stored, so the
+/// rollup (synchronous, no I/O) knows every experiment an exposure names that exists by then.
+/// </summary>
+public sealed class ExperimentDefinitions(IGrainFactory grains)
+{
+    private volatile Snapshot _current = new(0, new Dictionary<string, ExperimentDefinition>(StringComparer.Ordinal));
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+
+    /// <summary>The definitions as one immutable view.</summary>
+    public IReadOnlyDictionary<string, ExperimentDefinition> Current => _current.Definitions;
+
+    /// <summary>The experiment keys the events expose.</summary>
+    public static IEnumerable<string> ExposedIn(IEnumerable<EventFacts> events)
+        => events.Where(e => e.Name is EventNames.ExperimentViewed or EventNames.SegmentExperimentViewed && e.ExperimentId is not null)
+            .Select(e => e.ExperimentId!);
+
+    /// <summary>Refreshes from the catalogue when any of <paramref name="keys"/> is unknown here (one cheap call when nothing changed).</summary>
+    public async Task ResolveAsync(IEnumerable<string> keys)
+    {
+        var known = _current;
+        if (keys.All(known.Definitions.ContainsKey))
+        {
+            return;
+        }
+        await RefreshAsync(known.Version);
+    }
+
+    /// <summary>Reads the catalogue if it changed since <paramref name="seenVersion"/>.</summary>
+    public async Task RefreshAsync(long seenVersion = -1)
+    {
+        await _refresh.WaitAsync();
+        try
+        {
+            if (_current.Version > seenVersion && seenVersion >= 0)
+            {
+                return; // another caller refreshed meanwhile
+            }
+            var changed = await grains.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).ChangedSinceAsync(_current.Version);
+            if (changed is { } c)
+            {
+                _current = new Snapshot(c.Version, c.Specs.ToDictionary(s => s.Key, s => s.ToDefinition(), StringComparer.Ordinal));
+            }
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    private sealed record class Snapshot(long Version, Dictionary<string, ExperimentDefinition> Definitions);
+}
