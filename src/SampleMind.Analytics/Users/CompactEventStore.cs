@@ -67,6 +67,8 @@ public sealed class CompactEventStore
         UtmMedium = 1 << 20,
         UtmCampaign = 1 << 21,
         Device = 1 << 22,
+        ExperimentId = 1 << 23,
+        VariationId = 1 << 24,
     }
 
     private sealed class StringPool
@@ -145,6 +147,8 @@ public sealed class CompactEventStore
             Pooled(mask, Fields.UtmMedium, e.UtmMedium, pool);
             Pooled(mask, Fields.UtmCampaign, e.UtmCampaign, pool);
             Pooled(mask, Fields.Device, e.Device, pool);
+            Pooled(mask, Fields.ExperimentId, e.ExperimentId, pool);
+            Pooled(mask, Fields.VariationId, e.VariationId, pool);
         }
 
         public void ReadAll(List<EventFacts> events, StringPool pool)
@@ -189,6 +193,8 @@ public sealed class CompactEventStore
             Set(Fields.UtmMedium, e.UtmMedium is not null);
             Set(Fields.UtmCampaign, e.UtmCampaign is not null);
             Set(Fields.Device, e.Device is not null);
+            Set(Fields.ExperimentId, e.ExperimentId is not null);
+            Set(Fields.VariationId, e.VariationId is not null);
             return mask;
         }
 
@@ -333,6 +339,8 @@ public sealed class CompactEventStore
                 UtmMedium = Pooled(mask, Fields.UtmMedium),
                 UtmCampaign = Pooled(mask, Fields.UtmCampaign),
                 Device = Pooled(mask, Fields.Device),
+                ExperimentId = Pooled(mask, Fields.ExperimentId),
+                VariationId = Pooled(mask, Fields.VariationId),
             };
             return traits is null ? facts : facts with { Traits = traits };
         }

@@ -34,6 +34,7 @@ public sealed class CompactEventStoreTests
                 accuracy = 0.961m, error = false, cost_usd = 0.0016m, feature = "stems",
             }),
             b.Track("analysis_feedback", s_now.AddDays(-7), new { rating = 4.5, correct = true }),
+            b.Track("experiment_viewed", s_now.AddDays(-7), new { experiment_id = "price-q4", variation_id = "mid" }),
             b.Track("session_ended", s_now.AddDays(-6), new { duration_ms = 1500 }),
             b.Track("payment_succeeded", s_now.AddDays(-5), new { amount = 34.99m, plan = "pro" }),
             b.Track("subscription_canceled", s_now.AddDays(-4), new { revenue = -12.5m, error = true, correct = false }),
