@@ -122,6 +122,11 @@ public interface IExperimentGrain : IGrainWithStringKey
 
     /// <summary>Adds a pre-aggregator's delta once per (source, sequence).</summary>
     [Alias("apply")] Task ApplyAsync(ExperimentTotals delta, string source, long sequence);
+
+    [Alias("totals")] Task<ExperimentTotals> GetTotalsAsync();
+
+    /// <summary>reconcile --fix: replaces the totals (the sequential p-values keep their running minimum).</summary>
+    [Alias("reset")] Task ResetAsync(ExperimentTotals totals);
 }
 
 /// <summary>Every experiment's definition, with a version so silos refresh only on change.</summary>

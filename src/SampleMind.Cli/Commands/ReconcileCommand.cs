@@ -90,6 +90,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             AnsiConsole.MarkupLine($"[green]fixed[/] {versionsFixed} model versions and {cohortsFixed} cohorts from the whole event log");
             await SegmentReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
+            var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
             return 0;
         }
 
@@ -120,6 +122,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         differences += await ModelVersionAndCohortReconciler.CheckAsync(client, dataSource, cancellationToken);
         differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
         differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
+        differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;

@@ -124,6 +124,14 @@ public sealed class ExperimentGrain(
         await this.WriteOrDeactivateAsync(state);
     }
 
+    public Task<ExperimentTotals> GetTotalsAsync() => Task.FromResult(state.State.Totals);
+
+    public async Task ResetAsync(ExperimentTotals totals)
+    {
+        state.State.Totals = totals;
+        await this.WriteOrDeactivateAsync(state);
+    }
+
     /// <summary>One look of the sequential test: each treatment's always-valid p-value takes the new minimum.</summary>
     private void Look(ExperimentSpec spec, ExperimentFigures totals)
     {

@@ -187,6 +187,11 @@ public sealed class ExperimentsProcessTests
             Assert.Equal(HttpStatusCode.BadRequest, noUser.StatusCode);
         }
         await AssertReadRoleCannotCreateAsync(client.BaseAddress, ct);
+
+        // The SQL oracle agrees with the live grains, variant by variant.
+        var (exitCode, output) = await cluster.RunCliAsync(ct, "reconcile", "--check");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("0 experiment differences over 1 experiment", output, StringComparison.Ordinal);
     }
 
     private static async Task AssertReadRoleCannotCreateAsync(Uri baseAddress, CancellationToken ct)

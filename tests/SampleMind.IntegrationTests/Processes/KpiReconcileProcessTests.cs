@@ -119,21 +119,8 @@ public sealed class KpiReconcileProcessTests
         Assert.StartsWith("0 differences over ", check.Output!.Trim().Split('\n')[^1], StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> CliAsync(ProcessCluster cluster, CancellationToken ct, params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(BuiltHosts.CliDll);
-        foreach (var arg in args.Concat(["--cluster-id", cluster.ClusterId]))
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["SAMPLEMIND_PG"] = cluster.Database.ConnectionString;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> CliAsync(ProcessCluster cluster, CancellationToken ct, params string[] args)
+        => cluster.RunCliAsync(ct, args);
 
     private static List<string> Population(string prefix, int users)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -109,6 +110,23 @@ public sealed class ProcessCluster : IAsyncDisposable
         ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
         ["Orleans__Membership__NumMissedProbesLimit"] = "2",
     };
+
+    /// <summary>Runs the built CLI against this cluster's database and cluster id; its exit code and output (stdout then stderr).</summary>
+    public async Task<(int ExitCode, string Output)> RunCliAsync(CancellationToken cancellationToken, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(BuiltHosts.CliDll);
+        foreach (var arg in args.Concat(["--cluster-id", ClusterId]))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["SAMPLEMIND_PG"] = Database.ConnectionString;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await stdout + await stderr);
+    }
 
     public string DescribeAll() => string.Join("\n", _processes.Select(p => p.Describe()));
 
