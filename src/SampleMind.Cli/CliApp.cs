@@ -52,6 +52,13 @@ internal static class CliApp
                 .WithDescription("Train the churn model on the user event log at past dates, evaluate it on held-out users at later dates, register the version.")
                 .WithExample("train-churn")
                 .WithExample("train-churn", "--json", "--promote");
+            config.AddBranch("experiments", experiments =>
+            {
+                experiments.SetDescription("A/B and pricing experiments (created through POST /api/experiments).");
+                experiments.AddCommand<ExperimentsListCommand>("list").WithDescription("Every experiment: status, metric, exposures, winner.");
+                experiments.AddCommand<ExperimentsShowCommand>("show").WithDescription("One experiment's live results per variant, the tests against the control and a chart.")
+                    .WithExample("experiments", "show", "price-q4");
+            });
             config.AddBranch("db", db =>
             {
                 db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");

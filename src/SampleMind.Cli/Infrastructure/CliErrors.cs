@@ -21,6 +21,10 @@ internal static class CliErrors
             _ => ($"unexpected {ex.GetType().Name}: {ex.Message}", 1),
         };
         Console.Error.WriteLine($"samplemind: {message.ReplaceLineEndings(" ")}");
+        if (Environment.GetEnvironmentVariable("SAMPLEMIND_TRACE") == "1")
+        {
+            Console.Error.WriteLine(ex.ToString()); // SAMPLEMIND_TRACE=1: the whole exception, for a bug report
+        }
         return code;
     }
 }

@@ -192,6 +192,22 @@ public sealed class ExperimentsProcessTests
         var (exitCode, output) = await cluster.RunCliAsync(ct, "reconcile", "--check");
         Assert.True(exitCode == 0, output);
         Assert.Contains("0 experiment differences over 1 experiment", output, StringComparison.Ordinal);
+
+        // The CLI shows the same figures.
+        var (listCode, listed) = await cluster.RunCliAsync(ct, "experiments", "list");
+        Assert.True(listCode == 0, listed);
+        Assert.Contains("price-q4", listed, StringComparison.Ordinal);
+        Assert.Contains("1 experiment", listed, StringComparison.Ordinal);
+        var (showCode, shown) = await cluster.RunCliAsync(ct, "experiments", "show", "price-q4");
+        Assert.True(showCode == 0, shown);
+        foreach (var (name, e) in expected)
+        {
+            Assert.Contains($"{name} ", shown, StringComparison.Ordinal);
+            Assert.Contains(e.Conversions.ToString(System.Globalization.CultureInfo.InvariantCulture), shown, StringComparison.Ordinal);
+        }
+        var (missingCode, missingOutput) = await cluster.RunCliAsync(ct, "experiments", "show", "nope");
+        Assert.Equal(1, missingCode);
+        Assert.Contains("no experiment 'nope' exists", missingOutput, StringComparison.Ordinal);
     }
 
     private static async Task AssertReadRoleCannotCreateAsync(Uri baseAddress, CancellationToken ct)

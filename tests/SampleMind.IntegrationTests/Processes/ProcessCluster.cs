@@ -121,6 +121,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment["SAMPLEMIND_PG"] = Database.ConnectionString;
+        info.Environment["SAMPLEMIND_TRACE"] = "1";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
