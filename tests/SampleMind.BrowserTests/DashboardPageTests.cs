@@ -64,6 +64,41 @@ public sealed class DashboardPageTests(DashboardStack stack) : IClassFixture<Das
     }
 
     [Fact]
+    public async Task ExperimentsPanel_ShowsEachVariantsExposuresAndRate_AsTheApiDoes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var growth = TestApiKeys.Client(stack.ClientApi.BaseAddress, TimeSpan.FromSeconds(30), TestApiKeys.Growth);
+        using (var created = await growth.PostAsync("/api/experiments", new StringContent("""
+            {"key":"dash-exp","variants":[{"name":"control","weight":1},{"name":"treatment","weight":1}],"metric":{"event":"trial_started","withinDays":7}}
+            """, System.Text.Encoding.UTF8, "application/json"), ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        }
+        for (var i = 0; i < 40; i++)
+        {
+            using var assigned = await growth.GetAsync($"/api/experiments/dash-exp/assignment?userId=dash-{i}", ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, assigned.StatusCode);
+        }
+        await using var page = await WatchedPage.OpenAsync(stack);
+        await Expect(page.Page.Locator("#status")).ToHaveTextAsync("live", new() { Timeout = 15_000 });
+
+        var view = await Eventually(async () => await stack.GetAsync("/api/experiments/dash-exp", ct),
+            v => Task.FromResult(v["variants"]!.AsArray().Sum(x => x!["exposed"]!.GetValue<long>()) == 40));
+        Assert.Equal(40, view["variants"]!.AsArray().Sum(x => x!["exposed"]!.GetValue<long>()));
+        foreach (var variant in view["variants"]!.AsArray())
+        {
+            var row = page.Page.Locator($"#experiments-table tr[data-experiment='dash-exp'][data-variant='{variant!["name"]!.GetValue<string>()}'] td");
+            await Expect(row.Nth(2)).ToHaveTextAsync(variant["exposed"]!.GetValue<long>().ToString("N0", CultureInfo.InvariantCulture), new() { Timeout = 10_000 });
+            await Expect(row.Nth(3)).ToHaveTextAsync("0.0%");
+            await Expect(row.Nth(4)).ToHaveTextAsync(variant["name"]!.GetValue<string>() == "control" ? "control" : "–"); // no variance yet: no test
+            await Expect(row.Nth(5)).ToHaveTextAsync(variant["name"]!.GetValue<string>() == "control" ? "–" : "1");
+        }
+        await Expect(page.Page.Locator("#chart-experiments canvas").First).ToBeVisibleAsync();
+        await page.ScreenshotAsync("experiments.png");
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
     public async Task Tile_ChangesOnScreen_Within3Seconds_OfAnIngestedEvent()
     {
         var ct = TestContext.Current.CancellationToken;

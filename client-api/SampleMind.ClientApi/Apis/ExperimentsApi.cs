@@ -49,7 +49,7 @@ public static class ExperimentsApi
         return app;
     }
 
-    private static async Task<Ok<ExperimentView[]>> ListAsync(IClusterClient client)
+    internal static async Task<Ok<ExperimentView[]>> ListAsync(IClusterClient client)
     {
         var catalog = await client.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).ChangedSinceAsync(-1);
         var views = await Task.WhenAll((catalog?.Specs ?? []).Select(s => client.GetGrain<IExperimentGrain>(s.Key).GetAsync()));

@@ -40,7 +40,7 @@ public static class DashboardApi
         dashboard.MapGet("/live", Live)
             .WithName("GetLive")
             .WithSummary("The live dashboard stream (Server-Sent Events)")
-            .WithDescription("One round a second: `tiles` (today's KPI tiles) every second; `days` (the KPI day rows of the last 30 days that changed, all at first), `models`, `campaigns`, `funnels` and `cohorts` (whole lists) when they changed. `unavailable` when the cluster did not answer.")
+            .WithDescription("One round a second: `tiles` (today's KPI tiles) every second; `days` (the KPI day rows of the last 30 days that changed, all at first), `models`, `campaigns`, `funnels`, `cohorts` and `experiments` (whole lists) when they changed. `unavailable` when the cluster did not answer.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireApiRole(ApiRole.Read);
         return app;
@@ -91,6 +91,7 @@ public static class DashboardApi
             foreach (var (name, list) in new (string, object)[]
                      {
                          ("models", snapshot.Models), ("campaigns", snapshot.Campaigns), ("funnels", snapshot.Funnels), ("cohorts", snapshot.Cohorts),
+                         ("experiments", snapshot.Experiments),
                      })
             {
                 var text = JsonSerializer.Serialize(list, list.GetType(), json);

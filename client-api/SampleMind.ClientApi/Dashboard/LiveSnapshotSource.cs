@@ -2,6 +2,7 @@ using SampleMind.Analytics.FunnelMetrics;
 using SampleMind.Campaigns;
 using SampleMind.ClientApi.Apis;
 using SampleMind.Cohorts;
+using SampleMind.Experiments;
 using SampleMind.FunnelMetrics;
 using SampleMind.Kpis;
 using SampleMind.ModelVersions;
@@ -27,7 +28,8 @@ public sealed record class LiveSnapshot(
     ModelVersionRow[] Models,
     CampaignView[] Campaigns,
     FunnelView[] Funnels,
-    CohortRow[] Cohorts);
+    CohortRow[] Cohorts,
+    ExperimentView[] Experiments);
 
 /// <summary>
 /// Reads the live snapshot from the grains at most four times a second, however many dashboards are open: every
@@ -67,11 +69,12 @@ public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time)
         var campaigns = CampaignsApi.ListAsync(client);
         var cohorts = CohortsApi.GetAllAsync(client);
         var funnels = Task.WhenAll(FunnelFigures.Names.Select(n => client.GetGrain<IFunnelGrain>(n).GetAsync()));
-        await Task.WhenAll(days, models, campaigns, cohorts, funnels);
+        var experiments = ExperimentsApi.ListAsync(client);
+        await Task.WhenAll(days, models, campaigns, cohorts, funnels, experiments);
 
         var rows = await days;
         var last = rows[^1];
         var tiles = new LiveTiles(today, last.Dau, last.Wap, last.NewSignups, last.DailyRevenue, rows.Sum(r => r.DailyRevenue), last.Arpu, last.ConversionRate);
-        return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!);
+        return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!, (await experiments).Value!);
     }
 }

@@ -70,7 +70,7 @@ public sealed class ExperimentsShowCommand : AsyncCommand<ExperimentShowSettings
                 P(v.PValue), P(v.SequentialPValue), v.RevenuePerVisitor?.ToString("0.00", CultureInfo.InvariantCulture) ?? "—", P(v.RevenuePValue), P(v.Churn, "0.00%")];
             table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c)));
         }
-        Console.WriteLine($"{view.Key} {view.Status} · metric {view.MetricEvent} within {view.WithinDays} days · {view.Looks} looks");
+        Console.WriteLine($"{view.Key} {view.Status} · metric {view.MetricEvent} within {view.WithinDays} days · {view.Looks} look{(view.Looks == 1 ? "" : "s")}");
         AnsiConsole.Write(table);
         var chart = new BarChart().Label(Markup.Escape("conversion rate, %")).Width(60);
         foreach (var v in view.Variants)

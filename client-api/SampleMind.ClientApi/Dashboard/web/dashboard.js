@@ -128,6 +128,46 @@ function renderCampaigns(campaigns) {
   }, campaigns.length ? null : 'No attributed campaigns yet.');
 }
 
+function renderExperiments(experiments) {
+  const bars = experiments.flatMap((e) => e.variants.map((v, i) => ({ e, v, control: i === 0 })));
+  render('chart-experiments', {
+    tooltip: {
+      trigger: 'axis',
+      formatter: (items) => {
+        const { e, v, control } = bars[items[0].dataIndex];
+        return `${e.key} · ${v.name}<br>exposed ${fmtInt(v.exposed)}, rate ${fmtPercent(v.rate)}`
+          + (control ? ' (control)' : v.diff == null ? '' : `<br>diff ${fmtPercent(v.diff)} [${fmtPercent(v.ciLow)}, ${fmtPercent(v.ciHigh)}], sequential p ${fmtNumber(v.sequentialPValue)}`);
+      },
+    },
+    grid: labelledGrid,
+    xAxis: { type: 'category', data: bars.map(({ e, v }) => `${e.key} · ${v.name}`), axisLabel: { interval: 0, rotate: 30, width: 130, overflow: 'truncate' } },
+    yAxis: { type: 'value', name: 'conversion %' },
+    series: [{
+      name: 'conversion rate (%)', type: 'bar',
+      data: bars.map(({ e, v }) => ({
+        value: v.rate == null ? null : +(v.rate * 100).toFixed(2),
+        itemStyle: e.winner === v.name ? { color: '#2e7d32' } : undefined,
+      })),
+    }],
+  }, experiments.length ? null : 'No experiments yet (POST /api/experiments).');
+  const table = $('experiments-table');
+  table.hidden = experiments.length === 0;
+  const body = table.querySelector('tbody');
+  body.replaceChildren(...bars.map(({ e, v, control }) => {
+    const row = document.createElement('tr');
+    row.dataset.experiment = e.key;
+    row.dataset.variant = v.name;
+    const diff = control ? 'control' : v.diff == null ? '–' : `${fmtPercent(v.diff)} [${fmtPercent(v.ciLow)}, ${fmtPercent(v.ciHigh)}]`;
+    const status = e.winner === v.name ? `${e.status}, winner` : e.status;
+    for (const text of [e.key, v.name, fmtInt(v.exposed), fmtPercent(v.rate), diff, control ? '–' : fmtNumber(v.sequentialPValue), status]) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
 function renderFunnels(funnels) {
   for (const funnel of funnels) {
     const id = `chart-funnel-${funnel.name}`;
@@ -298,6 +338,7 @@ const handlers = {
   campaigns: renderCampaigns,
   funnels: renderFunnels,
   cohorts: renderCohorts,
+  experiments: renderExperiments,
   unavailable() {
     setStatus('unavailable', 'cluster unavailable');
   },
