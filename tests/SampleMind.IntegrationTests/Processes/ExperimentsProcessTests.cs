@@ -188,16 +188,24 @@ public sealed class ExperimentsProcessTests
         }
         await AssertReadRoleCannotCreateAsync(client.BaseAddress, ct);
 
+        // Targeting: a person outside the segment (here: no events, so no segment) gets the control and is not exposed.
+        using (var targeted = await http.PostAsync("/api/experiments", Json(Definition.Replace("price-q4", "power-only").Replace("\"withinDays\":14}", "\"withinDays\":14}, \"segment\":\"power_users\"")), ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, targeted.StatusCode);
+        }
+        var outside = await http.GetFromJsonAsync<JsonElement>("/api/experiments/power-only/assignment?userId=stranger", ct);
+        Assert.Equal(("control", false, false), (outside.GetProperty("variant").GetString(), outside.GetProperty("inExperiment").GetBoolean(), outside.GetProperty("exposureRecorded").GetBoolean()));
+
         // The SQL oracle agrees with the live grains, variant by variant.
         var (exitCode, output) = await cluster.RunCliAsync(ct, "reconcile", "--check");
         Assert.True(exitCode == 0, output);
-        Assert.Contains("0 experiment differences over 1 experiment", output, StringComparison.Ordinal);
+        Assert.Contains("0 experiment differences over 2 experiments", output, StringComparison.Ordinal);
 
         // The CLI shows the same figures.
         var (listCode, listed) = await cluster.RunCliAsync(ct, "experiments", "list");
         Assert.True(listCode == 0, listed);
         Assert.Contains("price-q4", listed, StringComparison.Ordinal);
-        Assert.Contains("1 experiment", listed, StringComparison.Ordinal);
+        Assert.Contains("2 experiments", listed, StringComparison.Ordinal);
         var (showCode, shown) = await cluster.RunCliAsync(ct, "experiments", "show", "price-q4");
         Assert.True(showCode == 0, shown);
         foreach (var (name, e) in expected)
