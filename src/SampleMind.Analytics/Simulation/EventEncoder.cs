@@ -126,6 +126,10 @@ internal sealed class EventEncoder
             case EventKind.PaymentAdded:
                 w.WriteString("payment_method"u8, e.Text);
                 break;
+            case EventKind.ExperimentViewed:
+                w.WriteString("experiment_id"u8, e.Text);
+                w.WriteString("variation_id"u8, e.Text2);
+                break;
             case EventKind.SubscriptionStarted:
                 w.WriteString("plan"u8, e.Text);
                 w.WriteNumber("amount"u8, e.Amount);
@@ -171,6 +175,7 @@ internal sealed class EventEncoder
         EventKind.FeatureUsed => "feature_used"u8,
         EventKind.TrialStarted => "trial_started"u8,
         EventKind.PaymentAdded => "payment_added"u8,
+        EventKind.ExperimentViewed => "experiment_viewed"u8,
         EventKind.SubscriptionStarted => "subscription_started"u8,
         EventKind.SubscriptionRenewed => "subscription_renewed"u8,
         EventKind.SubscriptionCanceled => "subscription_canceled"u8,

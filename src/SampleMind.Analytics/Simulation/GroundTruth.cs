@@ -46,7 +46,8 @@ public sealed record GroundTruth(
     int DaysGenerated,
     long Events,
     IReadOnlyList<CampaignTruth> Campaigns,
-    IReadOnlyList<UserTruth> Users)
+    IReadOnlyList<UserTruth> Users,
+    PricingTruth? Pricing = null)
 {
     private static readonly JsonSerializerOptions s_json = new()
     {
@@ -79,7 +80,7 @@ public sealed record GroundTruth(
             .ToList();
 
         return new GroundTruth(o.Seed, o.Users, o.Days, o.StartUserIndex, simulator.WindowStart, o.Now,
-            simulator.NextDay, simulator.EventsGenerated, campaigns, truths);
+            simulator.NextDay, simulator.EventsGenerated, campaigns, truths, PricingTruth.From(o.PricingTest, users));
     }
 
     public void WriteTo(Stream output) => JsonSerializer.Serialize(output, this, s_json);

@@ -20,6 +20,7 @@ internal enum EventKind : byte
     PaymentSucceeded,
     PaymentFailed,
     SupportTicketOpened,
+    ExperimentViewed,
 }
 
 /// <summary>

@@ -51,6 +51,10 @@ internal sealed class SimUser
     private readonly long _windowStartMs;
     private readonly long _nowMs;
     private readonly int[] _featureOrder;
+    private readonly SimulationPricingTest? _pricing;
+    private readonly long _seed;
+    private decimal _priceFactor = 1m;
+    private decimal _pricingFactor = 1m;
 
     private double _logDrift;
     private int _seq;
@@ -62,8 +66,10 @@ internal sealed class SimUser
     private bool _identified;
     private bool _declining;
 
-    public SimUser(int index, string userId, long seed, int days, long windowStartMs, long nowMs)
+    public SimUser(int index, string userId, long seed, int days, long windowStartMs, long nowMs, SimulationPricingTest? pricing = null)
     {
+        _pricing = pricing;
+        _seed = seed;
         Index = index;
         UserId = userId;
         _rng = SimRandom.ForUser(seed, index);
@@ -318,6 +324,7 @@ internal sealed class SimUser
         {
             TrialConverts = _rng.Chance(TrialConversionRate * EngagementIndex);
             TrialPlan = PickPaidPlan(0.6, 0.35);
+            TrialConverts = PriceTrial(TrialConverts);
             PaymentAddedDay = TrialDay + (TrialConverts ? 3 + _rng.Next(TrialDays - 3) : -1000);
             if (TrialConverts && Persona == Persona.LapsedFree)
             {
@@ -326,6 +333,38 @@ internal sealed class SimUser
             }
         }
     }
+
+    /// <summary>The pricing-test arm this person was exposed to (null: not in the test).</summary>
+    public string? PricingArm { get; private set; }
+
+    /// <summary>The chance that this person's trial converts at list price (before the demand curve).</summary>
+    public double TrialConversionChance => Math.Min(1, TrialConversionRate * EngagementIndex);
+
+    /// <summary>Whether the exposure happened (the trial started as planned).</summary>
+    public bool ExposedToPricing { get; private set; }
+
+    /// <summary>Whether the trial would convert at list price (the demand curve then thins it by price).</summary>
+    public bool ConvertsAtListPrice { get; private set; }
+
+    /// <summary>
+    /// Puts a trial inside the window into the pricing test, if there is one: the arm by the experiment's own hash,
+    /// its price, and a conversion kept with probability factor^ε from a stream of its own (so nothing else moves).
+    /// </summary>
+    private bool PriceTrial(bool converts)
+    {
+        if (_pricing is null || TrialDay < 0 || TrialDay + TrialDays >= _days)
+        {
+            return converts; // only trials whose outcome falls inside the window take part
+        }
+        var arm = _pricing.Arms.First(a => a.Name == _pricing.Definition.Assign(UserId).Name);
+        PricingArm = arm.Name;
+        _pricingFactor = arm.Factor;
+        ConvertsAtListPrice = converts;
+        var keep = Math.Pow((double)arm.Factor, SimulationPricingTest.ElasticityOf(Persona));
+        return converts && SimRandom.ForUser(_seed, Index, stream: 0x9A1CE).NextDouble() < keep;
+    }
+
+    private decimal Price(string plan) => SimulationPricingTest.Price(plan, _priceFactor);
 
     private double DeclineFactor(int day)
     {
@@ -416,6 +455,12 @@ internal sealed class SimUser
         var noonMs = dayStartMs + 12 * MsPerHour + _rng.Next(8 * 3_600) * 1000L;
         if (day == TrialDay && Plan == Free)
         {
+            if (PricingArm is not null)
+            {
+                ExposedToPricing = true;
+                _priceFactor = _pricingFactor; // the arm's price from the exposure on
+                Add(buffer, new SimEvent { Kind = EventKind.ExperimentViewed, TimeMs = noonMs, Text = _pricing!.Key, Text2 = PricingArm });
+            }
             Add(buffer, new SimEvent { Kind = EventKind.TrialStarted, TimeMs = noonMs, Text = Trial, Number = TrialDays });
             SetPlan(buffer, Trial, noonMs);
         }
@@ -429,7 +474,7 @@ internal sealed class SimUser
         {
             if (TrialConverts)
             {
-                var amount = PriceOf(TrialPlan!);
+                var amount = Price(TrialPlan!);
                 Add(buffer, new SimEvent { Kind = EventKind.SubscriptionStarted, TimeMs = noonMs, Text = TrialPlan, Amount = amount, Number = TrialDays });
                 Add(buffer, new SimEvent { Kind = EventKind.PaymentSucceeded, TimeMs = noonMs, Text = TrialPlan, Amount = amount });
                 Revenue += amount;
@@ -457,7 +502,7 @@ internal sealed class SimUser
             if (IsPaid)
             {
                 ChurnReason = PaymentFailures > 0 ? "payment_issues" : SupportTickets > 0 ? "support_issues" : "low_engagement";
-                Add(buffer, new SimEvent { Kind = EventKind.SubscriptionCanceled, TimeMs = atMs, Text = Plan, Amount = PriceOf(Plan), Text2 = ChurnReason });
+                Add(buffer, new SimEvent { Kind = EventKind.SubscriptionCanceled, TimeMs = atMs, Text = Plan, Amount = Price(Plan), Text2 = ChurnReason });
                 SetPlan(buffer, Free, atMs);
             }
             else
@@ -636,7 +681,7 @@ internal sealed class SimUser
 
     private void Renew(int day, long atMs, List<SimEvent> buffer)
     {
-        var amount = PriceOf(Plan);
+        var amount = Price(Plan);
         // Dormant users' first charge may bounce but the retry lands: they must have paid to be dormant.
         var failChance = Persona == Persona.Dormant && _paymentAttempts > 0 ? 0 : _paymentAttempts > 0 ? 0.5 : PaymentRisk;
         if (_rng.Chance(failChance))

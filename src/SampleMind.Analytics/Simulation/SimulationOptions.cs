@@ -20,6 +20,9 @@ public sealed record SimulationOptions
     /// <summary>A retention action applied to some users (the ground truth of an uplift measurement); none by default.</summary>
     public SimulationTreatment? Treatment { get; init; }
 
+    /// <summary>A pricing test among the people who start a trial in the window (see <see cref="SimulationPricingTest"/>); none by default.</summary>
+    public SimulationPricingTest? PricingTest { get; init; }
+
     public static DateTimeOffset DefaultNow(TimeProvider time) => new(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
 
     internal void Validate()
