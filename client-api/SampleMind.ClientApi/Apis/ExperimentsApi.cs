@@ -24,7 +24,7 @@ public static class ExperimentsApi
 
         experiments.MapPost("/", CreateAsync)
             .WithName("CreateExperiment")
-            .WithSummary("Creates an experiment: {key, variants: [{name, weight, price?}], metric: {event, withinDays}, segment?}. The first variant is the control. 201 created, 200 when the same definition exists, 409 when another one holds the key.")
+            .WithSummary("Creates an experiment: {key, variants: [{name, weight, price?}], metric: {event, withinDays}, segment?, startAt?} (startAt: a past instant, to back-test on history; default now). The first variant is the control. 201 created, 200 when the same definition exists, 409 when another one holds the key.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireApiRole(ApiRole.Growth);
@@ -178,13 +178,23 @@ public static class ExperimentsApi
             errors["metric"] = ["metric is required: {event, withinDays}"];
         }
         var segment = String(root, "segment", "segment");
+        DateTimeOffset startAt = default;
+        if (String(root, "startAt", "startAt") is { } start)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!DateTimeOffset.TryParse(start, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out startAt)
+                || startAt > now.AddMinutes(1) || startAt < now.AddDays(-366))
+            {
+                errors["startAt"] = ["startAt is an instant (ISO 8601) from 366 days ago to now: it back-tests on history; the default is now"];
+            }
+        }
         var definition = new ExperimentDefinition(key, variants, new ExperimentMetric(metricEvent, withinDays), segment);
         foreach (var group in definition.Problems().Where(p => p.Field != "metric.event" || !errors.ContainsKey("metric")).GroupBy(p => p.Field))
         {
             errors.TryAdd(group.Key, [.. group.Select(p => $"{group.Key} {p.Message}")]);
         }
         return errors.Count > 0 ? (null, errors)
-            : (new ExperimentSpec(key, [.. variants.Select(v => new VariantSpec(v.Name, v.Weight, v.Price))], metricEvent, withinDays, segment), errors);
+            : (new ExperimentSpec(key, [.. variants.Select(v => new VariantSpec(v.Name, v.Weight, v.Price))], metricEvent, withinDays, segment) { StartedAt = startAt }, errors);
     }
 
     private static ProblemHttpResult NotFound(string key)

@@ -72,6 +72,10 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("With --target: an API key of the growth role; once the history is delivered, each campaign's simulated spend (the truth file's) is recorded with POST /api/campaigns/{id}/spend, once per population (Idempotency-Key)")]
     public string? SpendKey { get; set; }
 
+    [CommandOption("--pricing-test")]
+    [Description("Run the simulator's pricing test (README \"Experiments\"): trial starters see one of three prices (list, +15 %, +30 %) with a known demand curve per persona, written to the truth file. With --target it first creates the experiment 'sim-pricing' (POST /api/experiments, starting at the window's start) with --spend-key")]
+    public bool PricingTest { get; set; }
+
     public override ValidationResult Validate()
     {
         if ((Out is not null ? 1 : 0) + (Target is not null ? 1 : 0) + (IntoLog ? 1 : 0) != 1)
@@ -87,6 +91,11 @@ public sealed class SimulateSettings : IngestTargetSettings
         if (Resume && !Live)
         {
             return ValidationResult.Error("--resume goes with --live (it skips sending the history)");
+        }
+
+        if (PricingTest && Target is not null && !Resume && SpendKey is null)
+        {
+            return ValidationResult.Error("--pricing-test with --target needs --spend-key (a growth-role key) to create the experiment before the events");
         }
 
         if (SpendKey is not null && (Target is null || Resume))
@@ -186,6 +195,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             Now = settings.ResolveNow(),
             StartUserIndex = settings.StartUser,
             Treatment = settings.ReadTreatment(),
+            PricingTest = settings.PricingTest ? SimulationPricingTest.Default : null,
         };
         var truthPath = settings.Truth ?? (settings.Out is null ? null : settings.Out + ".truth.json");
         var simulator = new PopulationSimulator(options);
@@ -197,6 +207,11 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             await EventProgress.RunAsync(description, options.Days, () => simulator.EventsGenerated, settings.Target is null ? null : () => sink.Delivered,
                 async setProgress =>
                 {
+                    if (options.PricingTest is { } pricing && settings.Target is not null && !settings.Resume)
+                    {
+                        await PricingExperimentCreator.CreateAsync(new Uri(settings.Target), settings.SpendKey!, pricing,
+                            simulator.WindowStart, cancellationToken);
+                    }
                     await RunHistoryAsync(simulator, settings.Resume ? null : sink, setProgress, settings.Out, cancellationToken);
                     if (settings.SpendKey is not null && !cancellationToken.IsCancellationRequested)
                     {

@@ -44,7 +44,7 @@ public sealed class ExperimentGrain(
             await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(existing); // idempotent: repairs a create that died half-way
             return ExperimentCreation.Unchanged;
         }
-        var started = spec with { StartedAt = time.GetUtcNow() };
+        var started = spec.StartedAt == default ? spec with { StartedAt = time.GetUtcNow() } : spec;
         if (!await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(started))
         {
             return ExperimentCreation.CatalogueFull;
