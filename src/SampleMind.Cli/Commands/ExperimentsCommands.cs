@@ -7,7 +7,8 @@ using Spectre.Console.Cli;
 
 namespace SampleMind.Cli.Commands;
 
-public class ExperimentsSettings : DbSettings
+/// <summary>A command that talks to the cluster as an Orleans client (through the database's membership table).</summary>
+public class ClusterSettings : DbSettings
 {
     [CommandOption("--cluster-id <ID>")]
     [DefaultValue("samplemind-local")]
@@ -16,6 +17,10 @@ public class ExperimentsSettings : DbSettings
     [CommandOption("--service-id <ID>")]
     [DefaultValue("samplemind")]
     public string ServiceId { get; set; } = "samplemind";
+}
+
+public class ExperimentsSettings : ClusterSettings
+{
 }
 
 public sealed class ExperimentShowSettings : ExperimentsSettings

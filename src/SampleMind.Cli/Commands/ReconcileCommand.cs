@@ -9,7 +9,7 @@ using Spectre.Console.Cli;
 
 namespace SampleMind.Cli.Commands;
 
-public sealed class ReconcileSettings : DbSettings
+public sealed class ReconcileSettings : ClusterSettings
 {
     [CommandOption("--check")]
     [Description("Compare every live aggregate with SQL over the user event log; print each difference; exit 1 if any")]
@@ -26,14 +26,6 @@ public sealed class ReconcileSettings : DbSettings
     [CommandOption("--to <DATE>")]
     [Description("Last UTC day (YYYY-MM-DD); default: the last day in the event log")]
     public string? To { get; set; }
-
-    [CommandOption("--cluster-id <ID>")]
-    [DefaultValue("samplemind-local")]
-    public string ClusterId { get; set; } = "samplemind-local";
-
-    [CommandOption("--service-id <ID>")]
-    [DefaultValue("samplemind")]
-    public string ServiceId { get; set; } = "samplemind";
 
     public override ValidationResult Validate()
     {
