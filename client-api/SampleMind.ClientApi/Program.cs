@@ -1,6 +1,7 @@
 using SampleMind.ClientApi.Apis;
 using SampleMind.ClientApi.Dashboard;
 using SampleMind.ClientApi.Hosting;
+using SampleMind.ClientApi.Stripe;
 using SampleMind.Operations;
 
 // appsettings.json is found next to the DLL whatever the working directory (run.sh, tests, containers).
@@ -13,6 +14,7 @@ builder.AddClientRateLimits();
 builder.AddApiSecurity();
 builder.AddDashboard();
 builder.Services.AddSampleMindMetrics(builder.Configuration, "samplemind-client-api");
+builder.Services.AddStripeWebhooks();
 
 var app = builder.Build();
 app.UseClientApi();
@@ -27,6 +29,7 @@ app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapCampaignsApi();
 app.MapExperimentsApi();
+app.MapStripeWebhookApi();
 app.MapFunnelsApi();
 app.MapAlertsApi();
 app.MapRetentionCampaignsApi();

@@ -24,6 +24,10 @@ public static class SampleMindMetrics
     public static readonly Counter<long> IngestRejected = s_meter.CreateCounter<long>(
         "samplemind.ingest.rejected", "{request}", "Ingest requests refused or not stored, by reason");
 
+    /// <summary>Stripe webhook deliveries. Tag <c>outcome</c>: stored, duplicate, unhandled, bad_signature, not_an_event.</summary>
+    public static readonly Counter<long> StripeWebhooks = s_meter.CreateCounter<long>(
+        "samplemind.stripe.webhooks", "{delivery}", "Stripe webhook deliveries by outcome");
+
     /// <summary>From a request's body read to every event durable (the cluster's acknowledgement).</summary>
     public static readonly Histogram<double> DurableAckDuration = s_meter.CreateHistogram<double>(
         "samplemind.ingest.durable_ack.duration", "s", "Time from a read request body to all its events durable");
