@@ -24,24 +24,20 @@ public sealed class ExperimentDefinitions(IGrainFactory grains)
     /// <summary>Refreshes from the catalogue when any of <paramref name="keys"/> is unknown here (one cheap call when nothing changed).</summary>
     public async Task ResolveAsync(IEnumerable<string> keys)
     {
-        var known = _current;
-        if (keys.All(known.Definitions.ContainsKey))
+        var wanted = keys as IReadOnlyCollection<string> ?? [.. keys];
+        if (wanted.All(_current.Definitions.ContainsKey))
         {
             return;
         }
-        await RefreshAsync(known.Version);
+        await RefreshAsync();
     }
 
-    /// <summary>Reads the catalogue if it changed since <paramref name="seenVersion"/>.</summary>
-    public async Task RefreshAsync(long seenVersion = -1)
+    /// <summary>Reads the catalogue if it changed since this silo's copy (one call that answers null when it did not).</summary>
+    public async Task RefreshAsync()
     {
         await _refresh.WaitAsync();
         try
         {
-            if (_current.Version > seenVersion && seenVersion >= 0)
-            {
-                return; // another caller refreshed meanwhile
-            }
             var changed = await grains.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).ChangedSinceAsync(_current.Version);
             if (changed is { } c)
             {
