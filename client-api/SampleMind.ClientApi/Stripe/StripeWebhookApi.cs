@@ -40,6 +40,7 @@ public static class StripeWebhookApi
     public static IServiceCollection AddStripeWebhooks(this IServiceCollection services)
     {
         services.AddOptions<StripeOptions>().BindConfiguration("Stripe");
+        services.AddSingleton<StripeEventApplier>();
         return services;
     }
 
@@ -55,7 +56,8 @@ public static class StripeWebhookApi
         return app;
     }
 
-    private static async Task<IResult> ReceiveAsync(HttpRequest request, IOptions<StripeOptions> options, NpgsqlDataSource dataSource, ILoggerFactory loggers)
+    private static async Task<IResult> ReceiveAsync(HttpRequest request, IOptions<StripeOptions> options, NpgsqlDataSource dataSource,
+        StripeEventApplier applier, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(StripeWebhookApi));
         var secrets = options.Value.Secrets;
@@ -138,6 +140,18 @@ public static class StripeWebhookApi
         {
             logger.LogWarning(ex, "Stripe event {EventId} could not be stored; Stripe will retry", stripeEvent.Id);
             return Problem(StatusCodes.Status503ServiceUnavailable, "Event not stored", "the event could not be made durable; Stripe retries the delivery", "unavailable");
+        }
+        // Applied on every delivery (idempotent: one messageId per Stripe event), so a delivery answered 503 below is
+        // applied by Stripe's retry; a customer not mapped yet is applied when its mapping arrives.
+        try
+        {
+            using var parsed = System.Text.Json.JsonDocument.Parse(body);
+            await applier.ApplyAsync(parsed.RootElement, request.HttpContext.RequestAborted);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException)
+        {
+            logger.LogWarning(ex, "Stripe event {EventId} stored but not applied yet; Stripe will retry", stripeEvent.Id);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Event not applied", "the event is stored but could not be applied to its person yet; Stripe retries the delivery", "unavailable");
         }
         SampleMindMetrics.StripeWebhooks.Add(1, new KeyValuePair<string, object?>("outcome", inserted ? "stored" : "duplicate"));
         logger.LogInformation("Stripe event {EventId} ({Type}) {Outcome}", stripeEvent.Id, stripeEvent.Type, inserted ? "stored" : "already stored");

@@ -108,5 +108,29 @@ public sealed class StripeWebhookProcessTests
             Assert.False((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("stored").GetBoolean());
         }
         Assert.Equal(2, await StoredAsync());
+
+        // Customer → person: the two invoices of cus_42 were kept unapplied (no mapping); the customer event carrying
+        // metadata.user_id maps it and applies them; a later failed payment lands at once; retries change nothing.
+        using var api = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(10));
+        using (var before = await api.GetAsync("/api/users/stripe-person-1", ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
+        }
+        var customer = """{"id":"evt_c1","object":"event","api_version":"2024-06-20","created":@NOW,"livemode":false,"type":"customer.created","data":{"object":{"id":"cus_42","object":"customer","email":"p1@example.com","metadata":{"user_id":"stripe-person-1"}}}}"""
+            .Replace("@NOW", now.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var failed = """{"id":"evt_f1","object":"event","api_version":"2024-06-20","created":@NOW,"livemode":false,"type":"invoice.payment_failed","data":{"object":{"id":"in_f1","object":"invoice","customer":"cus_42","amount_due":3499,"currency":"usd","status":"open"}}}"""
+            .Replace("@NOW", now.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        foreach (var payload in new[] { customer, failed, customer, paid, failed })
+        {
+            using var response = await DeliverAsync(http, payload, Sign(payload, Secret, now), ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var person = await api.GetFromJsonAsync<JsonElement>("/api/users/stripe-person-1", ct);
+        Assert.Equal(3, person.GetProperty("eventsApplied").GetInt64());
+        Assert.Equal(2, person.GetProperty("payments").GetInt32());
+        Assert.Equal(69.98m, person.GetProperty("lifetimeRevenue").GetDecimal());
+        Assert.Equal(1, person.GetProperty("paymentFailures").GetArrayLength());
+        Assert.Equal(3, await cluster.Database.ScalarAsync<long>("select count(*) from user_events where user_id = 'stripe-person-1' and message_id like 'stripe-evt_%'"));
+        Assert.Equal("stripe-person-1", await cluster.Database.ScalarAsync<string>("select user_id from stripe_customers where customer_id = 'cus_42'"));
     }
 }
