@@ -32,8 +32,11 @@ public sealed class AlertRuleTests(GrowthClusterFixture fixture)
         await IngestAsync("er-more", 10, (events, _) => Enumerable.Range(0, 6).Select(a => events.Track("analysis_completed", at.AddSeconds(30 + a),
             new { model = "alert_model", model_version = "9.9", processing_time_ms = 500, error = false })));
 
+        // It resolves on the first flush that takes the rate to 5 % or below: 3 of 61…90 analyses, depending on how the
+        // 60 good ones are split across flushes (all in one: 3 of 90).
         var resolved = await WaitForAsync(AlertRuleNames.ErrorRate, "alert_model@9.9", "resolved");
-        Assert.Equal((fired.Id, 0.033333m), (resolved.Id, resolved.Value));
+        Assert.Equal(fired.Id, resolved.Id);
+        Assert.Contains(resolved.Value, Enumerable.Range(60, 31).Select(n => Math.Round(3m / n, 6)));
         await AssertDeliveredOnceAsync(resolved);
     }
 
