@@ -37,6 +37,9 @@ public sealed class IngestCorsMiddleware(
 
     private readonly CorsPolicy _policy = BuildPolicy(options.Value.AllowedOrigins);
 
+    // With a list, the answer depends on the Origin header (ACAO, or 403): caches must key on it.
+    private readonly bool _varyByOrigin = options.Value.AllowedOrigins.Length > 0;
+
     public static bool IsIngestPath(PathString path) => path.StartsWithSegments("/v1") || path.StartsWithSegments("/beacon");
 
     public async Task InvokeAsync(HttpContext context)
@@ -48,10 +51,12 @@ public sealed class IngestCorsMiddleware(
         }
 
         var result = cors.EvaluatePolicy(context, _policy);
+        result.VaryByOrigin |= _varyByOrigin;
         if (!result.IsOriginAllowed)
         {
             logger.LogInformation("Refused {Method} {Path} from origin {Origin}: not in Ingest:AllowedOrigins",
                 context.Request.Method, context.Request.Path, context.Request.Headers.Origin.ToString());
+            context.Response.Headers.Append("Vary", "Origin"); // no CORS headers for an origin not allowed
             await problems.WriteStatusAsync(context, StatusCodes.Status403Forbidden, "Origin not allowed",
                 "This origin is not in Ingest:AllowedOrigins; nothing was stored.");
             return;
