@@ -104,12 +104,17 @@ public static class ClientApiHostingExtensions
         return builder;
     }
 
-    /// <summary>Error handling as ProblemDetails, the OpenAPI document (/openapi/v1.json, /scalar/v1) and /health/live, /health/ready.</summary>
+    /// <summary>Error handling as ProblemDetails, CORS on the ingest paths, rate limits, authentication, the OpenAPI document (/openapi/v1.json, /scalar/v1) and /health/live, /health/ready.</summary>
     public static WebApplication UseClientApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // CORS first, then the rate limiter, then authentication: a browser can read the 429 and 401 answers too.
+        // (Called explicitly so the host does not put authentication ahead of everything, as it does by default.)
+        app.UseIngestCors();
         app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapOpenApi();
         // The reference page offers the bearer API key first (try requests with dev-read-key locally).
         app.MapScalarApiReference(scalar => scalar

@@ -20,14 +20,24 @@ public static class IngestHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IngestHandler>();
         services.AddProblemDetails();
+        services.AddCors();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, WriteKeyAuthenticationHandler>(WriteKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(WriteKeyAuthenticationHandler.PolicyName, policy => policy
                 .AddAuthenticationSchemes(WriteKeyAuthenticationHandler.SchemeName)
-                .RequireAuthenticatedUser());
+                // A request with no credentials in its headers or query (analytics.js sends its key in the body) gets
+                // through to the handler, which reads the body's writeKey before anything else and answers 401 itself.
+                .RequireAssertion(c => c.User.Identity?.AuthenticationType == WriteKeyAuthenticationHandler.SchemeName
+                    || (c.Resource is HttpContext http && WriteKeyAuthenticationHandler.KeyIsInBody(http.Request))));
         return services;
     }
+
+    /// <summary>
+    /// CORS on <c>/v1/*</c> and <c>/beacon/*</c> (<see cref="IngestCorsMiddleware"/>). Call it before
+    /// <c>UseRateLimiter()</c> and <c>UseAuthentication()</c>, so their 429 and 401 answers carry the CORS headers.
+    /// </summary>
+    public static IApplicationBuilder UseIngestCors(this IApplicationBuilder app) => app.UseMiddleware<IngestCorsMiddleware>();
 
     /// <inheritdoc cref="AddIngest(IServiceCollection)"/>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using SampleMind.ClientApi.Ingest;
 using SampleMind.Operations;
 
 namespace SampleMind.ClientApi.Hosting;
@@ -53,11 +55,16 @@ public static class RateLimitHostingExtensions
         return builder;
     }
 
-    /// <summary>Which limit a request falls under and its key: the Authorization header, else the writeKey query parameter (beacons), else the peer address.</summary>
+    /// <summary>
+    /// Which limit a request falls under and its key. Ingest: the write key of a Basic Authorization header, else of the
+    /// <c>writeKey</c> query parameter (<c>/beacon/*</c>) — one bucket per write key however it is sent — else the peer
+    /// address: a key in the body (analytics.js without an Authorization header) is only known once the body is read,
+    /// after the limiter has decided. The API: the Authorization header, else the peer address.
+    /// </summary>
     internal static (string Kind, string Key) Partition(HttpContext context)
     {
         var path = context.Request.Path;
-        var kind = path.StartsWithSegments("/v1") || path.StartsWithSegments("/beacon") ? "ingest"
+        var kind = IngestCorsMiddleware.IsIngestPath(path) ? "ingest"
             : path.StartsWithSegments("/api") ? "api"
             : null;
         if (kind is null)
@@ -65,9 +72,16 @@ public static class RateLimitHostingExtensions
             return ("none", "");
         }
         var key = context.Request.Headers.Authorization.ToString();
-        if (key.Length == 0 && context.Request.Query.TryGetValue("writeKey", out var queryKey))
+        if (kind == "ingest")
         {
-            key = "query:" + queryKey;
+            if (WriteKeyAuthenticationHandler.TryGetWriteKey(key, out var headerKey))
+            {
+                key = "key:" + Encoding.UTF8.GetString(headerKey);
+            }
+            else if (key.Length == 0 && WriteKeyAuthenticationHandler.TryGetQueryKey(context.Request, out var queryKey))
+            {
+                key = "key:" + queryKey;
+            }
         }
         if (key.Length == 0)
         {

@@ -16,6 +16,14 @@ public sealed class IngestOptions : IValidatableObject
     [MinLength(1, ErrorMessage = "Ingest:WriteKeys needs at least one write key.")]
     public string[] WriteKeys { get; set; } = [];
 
+    /// <summary>
+    /// The browser origins (<c>https://app.example.com</c>) whose pages may send to <c>/v1/*</c> and <c>/beacon/*</c>.
+    /// Empty (the default): any origin, since a browser's write key is public anyway. A request or preflight that
+    /// carries an <c>Origin</c> outside the list is refused with 403; requests without <c>Origin</c> (server libraries)
+    /// are not affected.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
     /// <summary>How many user grains one request calls at the same time.</summary>
     [Range(1, 1024)]
     public int MaxConcurrentGrainCalls { get; set; } = 64;
@@ -32,6 +40,19 @@ public sealed class IngestOptions : IValidatableObject
         {
             // HTTP Basic splits user name and password at the first colon; such a key could never match.
             yield return new ValidationResult("Ingest:WriteKeys must not contain ':'.", [nameof(WriteKeys)]);
+        }
+
+        foreach (var origin in AllowedOrigins)
+        {
+            // An origin is scheme://host[:port], nothing more: a path or a trailing slash would never equal a browser's Origin header.
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+                || uri.Scheme is not ("http" or "https")
+                || !string.Equals(origin, uri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new ValidationResult(
+                    $"Ingest:AllowedOrigins: '{origin}' is not an origin (scheme://host[:port], no path or trailing slash).",
+                    [nameof(AllowedOrigins)]);
+            }
         }
     }
 }
