@@ -44,6 +44,12 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
         { "GET", "/api/retention-campaigns/{id}", "Growth", 404, null },
         { "GET", "/api/retention-campaigns/{id}/users", "Growth", 404, null },
         { "GET", "/api/live", "Read", 200, null },
+        { "GET", "/api/experiments", "Read", 200, null },
+        { "POST", "/api/experiments", "Growth", 400, "{}" },
+        { "GET", "/api/experiments/{key}", "Read", 404, null },
+        { "GET", "/api/experiments/{key}/assignment", "Read", 400, null },
+        { "POST", "/api/experiments/{key}/stop", "Growth", 404, null },
+        { "POST", "/webhooks/stripe", Anonymous, 400, """{"id":"evt_unsigned","object":"event"}""" },
         { "GET", "/api/dashboard/config", Anonymous, 200, null },
         { "POST", "/v1/batch", Write, 400, """{"batch":[{"type":"track"}]}""" },
         { "POST", "/v1/track", Write, 400, """{"type":"track"}""" },
@@ -52,6 +58,14 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
         { "POST", "/v1/screen", Write, 400, """{"type":"screen"}""" },
         { "POST", "/v1/group", Write, 400, """{"type":"group"}""" },
         { "POST", "/v1/alias", Write, 400, """{"type":"alias"}""" },
+        { "POST", "/v1/b", Write, 400, """{"batch":[{"type":"track"}]}""" },
+        { "POST", "/v1/t", Write, 400, """{"type":"track"}""" },
+        { "POST", "/v1/i", Write, 400, """{"type":"identify"}""" },
+        { "POST", "/v1/p", Write, 400, """{"type":"page"}""" },
+        { "POST", "/v1/s", Write, 400, """{"type":"screen"}""" },
+        { "POST", "/v1/g", Write, 400, """{"type":"group"}""" },
+        { "POST", "/v1/a", Write, 400, """{"type":"alias"}""" },
+        { "POST", "/beacon/v1/batch", Write, 400, """{"batch":[{"type":"track"}]}""" },
     };
 
     private static readonly string[] Roles = ["Read", "Growth", "Admin"];

@@ -19,7 +19,7 @@ public sealed class BadInputStack : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         _cluster = await ProcessCluster.CreateAsync(ct);
         var silo = _cluster.StartSilo("silo", SiloPorts.Free());
-        var client = _cluster.StartClientApi();
+        var client = _cluster.StartClientApi(settings: new Dictionary<string, string?> { ["Stripe__WebhookSecret"] = "whsec_bad_input_stack" });
         await Task.WhenAll(silo.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct), client.WaitForReadyAsync(ProcessCluster.ReadyTimeout, ct));
         // The ingest tests choose their own write key (or none); /api/* requests get a bearer key.
         Http = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(30), writeKeyOnIngest: false);
@@ -208,7 +208,8 @@ public sealed class BadInputProcessTests(BadInputStack stack) : IClassFixture<Ba
 
         var problem = await ProblemAsync(response, HttpStatusCode.Unauthorized);
         Assert.Equal("Unknown or missing write key", problem.GetProperty("title").GetString());
-        Assert.Equal("Authenticate with HTTP Basic: the write key as the user name and an empty password.", problem.GetProperty("detail").GetString());
+        Assert.Equal("Authenticate with HTTP Basic (the write key as the user name, an empty password), or send the write key as "
+            + "\"writeKey\" in the JSON body (analytics.js), or as ?writeKey= on /beacon/v1/batch (sendBeacon).", problem.GetProperty("detail").GetString());
         Assert.Equal("Basic", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
         await AssertNothingStoredAsync([user]);
     }
