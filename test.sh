@@ -52,6 +52,15 @@ ensure_node_packages() {
   (cd "$CLIENT_TESTS" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) >&2
 }
 
+# HOOK — the browser SDK test's real npm packages (tests/SampleMind.BrowserTests/sdk: analytics.js 2.0, RudderStack
+# JS SDK v3), served to headless Chromium from a second local origin: `npm ci` there.
+ensure_sdk_packages() {
+  local sdk="$ROOT/tests/SampleMind.BrowserTests/sdk"
+  [ -f "$sdk/package.json" ] || return 0
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm || return 1
+  (cd "$sdk" && npm ci --no-audit --no-fund) >&2
+}
+
 # HOOK — the dashboard page's chart library (client-api/SampleMind.ClientApi/Dashboard/web): client-api's build runs
 # `npm ci` there, so Node.js + npm must be present before the build.
 ensure_dashboard_packages() {
@@ -70,6 +79,7 @@ ensure_browser || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_kubectl || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_dashboard_packages || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_node_packages || { failed=$((failed + 1)); summary_and_exit 1; }
+ensure_sdk_packages || { failed=$((failed + 1)); summary_and_exit 1; }
 
 # ---- 2. Build once -------------------------------------------------------------------------------
 say "building SampleMind.Grains.sln ($CONFIGURATION)"
