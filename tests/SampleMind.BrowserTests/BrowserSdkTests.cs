@@ -40,12 +40,7 @@ public sealed class BrowserSdkStack : IAsyncLifetime
         Http = TestApiKeys.Client(ClientApi.BaseAddress, TimeSpan.FromSeconds(30), TestApiKeys.Read);
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--no-first-run", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        Browser = await HeadlessChromium.LaunchAsync(_playwright);
     }
 
     public string Describe() => _cluster?.DescribeAll() ?? "";

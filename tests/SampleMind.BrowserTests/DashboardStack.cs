@@ -64,12 +64,7 @@ public sealed class DashboardStack : IAsyncLifetime
         Assert.True(campaigns.AsArray().Count > 0, "the seeded campaign never appeared in /api/campaigns");
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--no-first-run", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        Browser = await HeadlessChromium.LaunchAsync(_playwright);
     }
 
     /// <summary>POST /v1/batch with the write key; the events are durable when it returns.</summary>

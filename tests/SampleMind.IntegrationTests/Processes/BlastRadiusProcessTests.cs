@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -189,21 +188,7 @@ public sealed class BlastRadiusProcessTests
         return await http.SendAsync(request, ct);
     }
 
-    private static async Task AssertReconciledAsync(ProcessCluster cluster, CancellationToken ct)
-    {
-        (int ExitCode, string Output) check = default;
-        for (var attempt = 0; attempt < 30; attempt++)
-        {
-            check = await CliAsync(cluster, ct, "reconcile", "--check");
-            if (check.ExitCode == 0)
-            {
-                break;
-            }
-            await Task.Delay(1000, ct);
-        }
-        Assert.True(check.ExitCode == 0, check.Output);
-        Assert.StartsWith("0 differences over ", check.Output!.Trim().Split('\n')[^1], StringComparison.Ordinal);
-    }
+    private static Task AssertReconciledAsync(ProcessCluster cluster, CancellationToken ct) => cluster.AssertReconciledAsync(ct);
 
     private static Task<(int ExitCode, string Output)> CliAsync(ProcessCluster cluster, CancellationToken ct, params string[] args)
         => cluster.RunCliAsync(ct, args);

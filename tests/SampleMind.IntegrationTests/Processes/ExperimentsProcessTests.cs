@@ -197,8 +197,7 @@ public sealed class ExperimentsProcessTests
         Assert.Equal(("control", false, false), (outside.GetProperty("variant").GetString(), outside.GetProperty("inExperiment").GetBoolean(), outside.GetProperty("exposureRecorded").GetBoolean()));
 
         // The SQL oracle agrees with the live grains, variant by variant.
-        var (exitCode, output) = await cluster.RunCliAsync(ct, "reconcile", "--check");
-        Assert.True(exitCode == 0, output);
+        var output = await cluster.AssertReconciledAsync(ct);
         Assert.Contains("0 experiment differences over 2 experiments", output, StringComparison.Ordinal);
 
         // The CLI shows the same figures.

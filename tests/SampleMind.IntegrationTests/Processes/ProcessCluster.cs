@@ -129,6 +129,27 @@ public sealed class ProcessCluster : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>
+    /// Runs <c>reconcile --check</c> until it finds no difference (the pre-aggregators flush about once a second; a
+    /// generous bound of 30 tries), asserts it did, and returns its output.
+    /// </summary>
+    public async Task<string> AssertReconciledAsync(CancellationToken cancellationToken)
+    {
+        (int ExitCode, string Output) check = default;
+        for (var attempt = 0; attempt < 30; attempt++)
+        {
+            check = await RunCliAsync(cancellationToken, "reconcile", "--check");
+            if (check.ExitCode == 0)
+            {
+                break;
+            }
+            await Task.Delay(1000, cancellationToken);
+        }
+        Xunit.Assert.True(check.ExitCode == 0, check.Output);
+        Xunit.Assert.StartsWith("0 differences over ", check.Output!.Trim().Split('\n')[^1], StringComparison.Ordinal);
+        return check.Output!;
+    }
+
     public string DescribeAll() => string.Join("\n", _processes.Select(p => p.Describe()));
 
     public async ValueTask DisposeAsync()
