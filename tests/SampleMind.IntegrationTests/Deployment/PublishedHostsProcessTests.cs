@@ -106,6 +106,7 @@ public sealed partial class PublishedHostsProcessTests
             Assert.Contains("\nsamplemind_user_index_lag", siloMetrics, StringComparison.Ordinal);
             Assert.Contains("\nsamplemind_churn_model_version", siloMetrics, StringComparison.Ordinal);
             Assert.Matches(OrleansMetric(), siloMetrics);
+            AssertTheGrafanaDashboardReadsWhatTheHostsExport(clientAfter + "\n" + siloMetrics);
             var user = await http.GetStringAsync("/api/users/pub-0", ct);
             Assert.Contains("\"eventsApplied\":5", user, StringComparison.Ordinal);
         }
@@ -116,6 +117,40 @@ public sealed partial class PublishedHostsProcessTests
                 Directory.Delete(publish, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Every metric the Grafana dashboard queries is exported by one of the hosts (in this scrape, or — for our own
+    /// instruments that have recorded nothing yet, such as refusals — defined under that name), and every label it
+    /// groups by is carried by that metric's samples. The exporter's naming agrees with the names we derive.
+    /// </summary>
+    private static void AssertTheGrafanaDashboardReadsWhatTheHostsExport(string scrapes)
+    {
+        var exported = GrafanaDashboard.SeriesLabels(scrapes);
+        var own = GrafanaDashboard.OwnInstrumentSeries();
+        foreach (var name in exported.Keys.Where(n => n.StartsWith("samplemind_", StringComparison.Ordinal)))
+        {
+            Assert.True(own.ContainsKey(name), $"{name} is exported but not derived from our instruments' names");
+        }
+        using var dashboard = GrafanaDashboard.Load();
+        var checkedMetrics = 0;
+        foreach (var query in GrafanaDashboard.Queries(dashboard))
+        {
+            foreach (var metric in GrafanaDashboard.Metrics(query.Expression))
+            {
+                checkedMetrics++;
+                if (!exported.TryGetValue(metric, out var labels))
+                {
+                    Assert.True(own.ContainsKey(metric), $"panel {query.Panel}: {metric} is neither exported by the hosts nor one of our instruments");
+                    continue;
+                }
+                foreach (var label in GrafanaDashboard.GroupingLabels(query.Expression).Where(l => l is not ("le" or "instance" or "job")))
+                {
+                    Assert.True(labels.Contains(label), $"panel {query.Panel}: {metric} has no label {label} (it has {string.Join(", ", labels)})");
+                }
+            }
+        }
+        Assert.True(checkedMetrics >= 30, $"only {checkedMetrics} metric references found on the dashboard");
     }
 
     /// <summary>`dotnet publish` of the build the tests run (no second compile), as the Dockerfiles publish.</summary>
