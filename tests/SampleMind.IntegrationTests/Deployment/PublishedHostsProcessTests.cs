@@ -42,19 +42,23 @@ public sealed partial class PublishedHostsProcessTests
             Assert.True(migrateExit == 0, migrateOutput);
             Assert.Contains("applied", migrateOutput, StringComparison.Ordinal);
 
+            // Production's hosts reach PostgreSQL through PgBouncer in transaction mode (Database__PgBouncer=true in the
+            // overlay); here a real PgBouncer in that mode stands in front of the test database.
+            await using var bouncer = await PgBouncer.StartAsync(database.ConnectionString, ct);
+            var throughBouncer = bouncer.ConnectionStringFor(database.Name);
+
             var clusterId = $"it-pub-{Guid.NewGuid():N}"[..16];
             var ports = SiloPorts.Free();
-            var siloEnvironment = ManifestEnvironment(objects, "samplemind-silo", database.ConnectionString, clusterId);
+            var siloEnvironment = ManifestEnvironment(objects, "samplemind-silo", throughBouncer, clusterId);
             // Not in a pod: no POD_* variables for Orleans' Kubernetes hosting, so loopback endpoints on free ports.
             siloEnvironment["Orleans__KubernetesHosting"] = "false";
             siloEnvironment["Orleans__AdvertisedIPAddress"] = "127.0.0.1";
             siloEnvironment["Orleans__SiloPort"] = ports.SiloPort.ToString(CultureInfo.InvariantCulture);
             siloEnvironment["Orleans__GatewayPort"] = ports.GatewayPort.ToString(CultureInfo.InvariantCulture);
-            // Production points at PgBouncer; this PostgreSQL is direct, which the PgBouncer settings also work against.
             await using var siloHost = HostProcess.Start("published silo", EntryPoint("silo.Dockerfile", silo), ports.HttpPort, siloEnvironment);
             await siloHost.WaitForReadyAsync(ReadyBound, ct);
 
-            var clientEnvironment = ManifestEnvironment(objects, "samplemind-client-api", database.ConnectionString, clusterId);
+            var clientEnvironment = ManifestEnvironment(objects, "samplemind-client-api", throughBouncer, clusterId);
             foreach (var (key, value) in TestApiKeys.ClientApiEnvironment())
             {
                 clientEnvironment[key] = value;
@@ -109,6 +113,11 @@ public sealed partial class PublishedHostsProcessTests
             AssertTheGrafanaDashboardReadsWhatTheHostsExport(clientAfter + "\n" + siloMetrics);
             var user = await http.GetStringAsync("/api/users/pub-0", ct);
             Assert.Contains("\"eventsApplied\":5", user, StringComparison.Ordinal);
+            // Every connection of both hosts went through the bouncer: it logged their logins to this database, and the
+            // database has no client other than the bouncer (and this test's own pool, which connects directly).
+            Assert.True(Regex.Count(bouncer.Log, $"login attempt: db={database.Name} ") >= 2, bouncer.Log);
+            Assert.True(objects.Where(o => o.Kind() == "Deployment").All(d => d.PodSpec().Seq("containers").Single().Environment(objects).GetValueOrDefault("Database__PgBouncer") == "true"),
+                "the production overlay does not set Database__PgBouncer on every Deployment");
         }
         finally
         {
