@@ -59,7 +59,8 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
 {
     private const string UpsertSql = """
         INSERT INTO user_index AS i (user_id, segment, risk_score, risk_level, ltv, realized_revenue, model_version, last_active_at, scored_at)
-        SELECT * FROM unnest(@u, @s, @r, @l, @v, @rr, @m, @a, @t)
+        SELECT * FROM unnest(@u, @s, @r, @l, @v, @rr, @m, @a, @t) AS r(user_id)
+        WHERE NOT EXISTS (SELECT 1 FROM identity_links l WHERE l.merged_id = r.user_id) -- a merged key has no row of its own
         ON CONFLICT (user_id) DO UPDATE SET
             segment = excluded.segment, risk_score = excluded.risk_score, risk_level = excluded.risk_level, ltv = excluded.ltv,
             realized_revenue = excluded.realized_revenue, model_version = excluded.model_version,
