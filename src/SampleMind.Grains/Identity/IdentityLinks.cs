@@ -23,11 +23,24 @@ public interface IIdentityLinks
     /// <paramref name="firstSeq"/>) and drops its user-index row.
     /// </summary>
     Task<IdentityMerge> MergeAsync(string mergedId, string personId, long firstSeq, string via, string messageId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims the pair (<paramref name="a"/>, <paramref name="b"/>) for one merge across the cluster, or returns
+    /// <c>null</c> when a merge of the same two keys (either way round) holds it: two grains that each wait on the
+    /// other's turn (a→b and b→a at once) would deadlock, so the second one fails fast and its client retries.
+    /// </summary>
+    Task<IAsyncDisposable?> TryClaimPairAsync(string a, string b, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The identity map in PostgreSQL.</summary>
 public sealed class PostgresIdentityLinks(NpgsqlDataSource dataSource) : IIdentityLinks
 {
+    /// <summary>
+    /// The advisory lock between merges (shared side, held until the merge commits) and the user-index writer (exclusive
+    /// side): an index write never re-creates the row of a key a concurrent merge is removing.
+    /// </summary>
+    public const long IndexLockKey = 0x534D_4944_4E54; // "SMIDNT"
+
     private const string PersonOfSql = "SELECT person_id FROM identity_links WHERE merged_id = @k";
 
     // The merged key's rows leave its log and join the person's in one statement; the payloads of all of them come back
@@ -58,6 +71,48 @@ public sealed class PostgresIdentityLinks(NpgsqlDataSource dataSource) : IIdenti
         DELETE FROM user_index WHERE user_id = @m;
         """;
 
+    public async Task<IAsyncDisposable?> TryClaimPairAsync(string a, string b, CancellationToken cancellationToken = default)
+    {
+        var (first, second) = string.CompareOrdinal(a, b) <= 0 ? (a, b) : (b, a);
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var claim = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@a), hashtext(@b))", connection);
+            claim.Parameters.AddWithValue("a", first);
+            claim.Parameters.AddWithValue("b", second);
+            if (await claim.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return new PairClaim(connection, first, second);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>A session-level advisory lock, released (and its connection returned) on dispose.</summary>
+    private sealed class PairClaim(NpgsqlConnection connection, string first, string second) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@a), hashtext(@b))", connection);
+                release.Parameters.AddWithValue("a", first);
+                release.Parameters.AddWithValue("b", second);
+                await release.ExecuteScalarAsync();
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
     public async Task<string?> PersonOfAsync(string key, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(PersonOfSql);
@@ -75,6 +130,11 @@ public sealed class PostgresIdentityLinks(NpgsqlDataSource dataSource) : IIdenti
         }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var gate = new NpgsqlCommand("SELECT pg_advisory_xact_lock_shared(@k)", connection, transaction))
+        {
+            gate.Parameters.AddWithValue("k", IndexLockKey);
+            await gate.ExecuteNonQueryAsync(cancellationToken);
+        }
         var payloads = new List<string>();
         var moved = 0;
         await using (var move = new NpgsqlCommand(MoveSql, connection, transaction))

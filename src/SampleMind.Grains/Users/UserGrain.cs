@@ -209,7 +209,12 @@ public sealed class UserGrain(
                 logger.LogInformation("{Key} already belongs to {Person}; the identify by {UserId} leaves it there", key, root, UserId);
                 return 0;
             }
-            var result = await GrainFactory.GetGrain<IUserGrain>(root).HandOverAsync(UserId, _nextSeq, via, messageId);
+            HandOverResult result;
+            await using (var claim = await identity.TryClaimPairAsync(root, UserId)
+                ?? throw new InvalidOperationException($"a merge of {root} and {UserId} is in progress; retry"))
+            {
+                result = await GrainFactory.GetGrain<IUserGrain>(root).HandOverAsync(UserId, _nextSeq, via, messageId);
+            }
             if (result.Merged)
             {
                 logger.LogInformation("{Key} merged into {UserId} by {Via}: {Moved} events moved", root, UserId, via, result.MovedEvents);

@@ -173,7 +173,16 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
 
     private async Task UpsertAsync(UserIndexRow[] rows, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(UpsertSql);
+        // Under the exclusive side of the index lock, so a merge in flight (which holds the shared side until it commits)
+        // is either seen (its link hides the merged key's row) or comes after (and deletes the row it finds).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var gate = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@k)", connection, transaction))
+        {
+            gate.Parameters.AddWithValue("k", Identity.PostgresIdentityLinks.IndexLockKey);
+            await gate.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = new NpgsqlCommand(UpsertSql, connection, transaction);
         Add(command, "u", NpgsqlDbType.Text, rows.Select(r => r.UserId));
         Add(command, "s", NpgsqlDbType.Text, rows.Select(r => r.Segment));
         Add(command, "r", NpgsqlDbType.Double, rows.Select(r => r.Score));
@@ -184,6 +193,7 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         Add(command, "a", NpgsqlDbType.TimestampTz, rows.Select(r => r.LastActiveAt));
         Add(command, "t", NpgsqlDbType.TimestampTz, rows.Select(r => r.ScoredAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static void Add<T>(NpgsqlCommand command, string name, NpgsqlDbType type, IEnumerable<T> values)

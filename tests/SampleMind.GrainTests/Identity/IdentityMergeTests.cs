@@ -158,6 +158,51 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AliasesBothWaysAtOnce_EndAsOnePerson_WithEveryEventOnce()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var x = Fresh("x");
+            var y = Fresh("y");
+            var day = Now.AddDays(-15 - round);
+            await Grain(x).IngestAsync([Ev(x, null, "track", day, name: "signup_started"), Ev(x, null, "track", day.AddMinutes(1), name: "login")]);
+            await Grain(y).IngestAsync([Ev(y, null, "track", day.AddMinutes(2), name: "sample_uploaded")]);
+            var xy = Alias(x, y, day.AddMinutes(3));
+            var yx = Alias(y, x, day.AddMinutes(4));
+
+            // Both at once: one merge claims the pair, the other fails fast (no deadlock) and its client's retry finds it done.
+            var attempts = 0;
+            async Task SendAsync(string key, UserEvent alias)
+            {
+                while (true)
+                {
+                    Interlocked.Increment(ref attempts);
+                    try
+                    {
+                        await Grain(key).IngestAsync([alias]);
+                        return;
+                    }
+                    catch (InvalidOperationException e) when (e.Message.Contains("in progress", StringComparison.Ordinal))
+                    {
+                        await Task.Delay(20);
+                    }
+                }
+            }
+            await Task.WhenAll(SendAsync(x, xy), SendAsync(y, yx));
+
+            var links = await fixture.Database.RowsAsync("select merged_id || '>' || person_id from identity_links where merged_id in (@x, @y)", ("x", x), ("y", y));
+            var root = Assert.Single(links).Split('>')[1];
+            Assert.Contains(root, new[] { x, y });
+            Assert.Equal(5, await RowsAsync(root));
+            Assert.Equal(5, (await Grain(x).GetAsync())!.EventsApplied);
+            Assert.Equal(5, (await Grain(y).GetAsync())!.EventsApplied);
+            Assert.Equal(root, (await Grain(x == root ? y : x).GetAsync())!.UserId);
+            Assert.True(attempts >= 2);
+        }
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    [Fact]
     public async Task AnAnonymousIdStaysWithTheFirstPerson_AndAnAliasMergesOnePersonIntoAnother_WithNothingLost()
     {
         var anon = Fresh("anon");
