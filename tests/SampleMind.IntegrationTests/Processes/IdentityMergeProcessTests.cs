@@ -81,15 +81,30 @@ public sealed class IdentityMergeProcessTests(ITestOutputHelper output)
             var id = person.Id;
             if (person.Loop)
             {
-                id = JsonNode.Parse(await http.GetStringAsync($"/api/users/{Uri.EscapeDataString(person.Id)}", ct))!["userId"]!.GetValue<string>();
+                id = (await GetUserAsync(http, person.Id, ct))["userId"]!.GetValue<string>();
                 Assert.Contains(id, person.Keys);
             }
             foreach (var key in person.Keys)
             {
-                var view = JsonNode.Parse(await http.GetStringAsync($"/api/users/{Uri.EscapeDataString(key)}", ct))!;
+                var view = await GetUserAsync(http, key, ct);
                 Assert.True(view["userId"]!.GetValue<string>() == id, $"GET /api/users/{key} answered {view["userId"]}, not {id}");
                 Assert.True(view["eventsApplied"]!.GetValue<long>() == person.Events, $"{key} ({person.Id}): eventsApplied {view["eventsApplied"]}, sent {person.Events}");
             }
+        }
+    }
+
+    /// <summary>GET /api/users/{key}; a 503 while client-api reconnects to a restarted silo is retried (bounded).</summary>
+    private static async Task<JsonNode> GetUserAsync(HttpClient http, string key, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var response = await http.GetAsync($"/api/users/{Uri.EscapeDataString(key)}", ct);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt >= 120)
+            {
+                Assert.True(response.IsSuccessStatusCode, $"GET /api/users/{key}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                return JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            }
+            await Task.Delay(500, ct);
         }
     }
 
