@@ -40,6 +40,12 @@ public sealed record class EventFacts
     public string? UtmCampaign { get; init; }
     public string? Device { get; init; }
 
+    /// <summary>
+    /// The key this event merges into its person (identity resolution): an identify's <c>anonymousId</c> when it also
+    /// carries a different <c>userId</c>, an alias's <c>previousId</c>; otherwise <c>null</c>.
+    /// </summary>
+    public string? MergeFrom { get; init; }
+
     private static readonly IReadOnlyDictionary<string, string> EmptyTraits = new Dictionary<string, string>();
 
     /// <summary>Reads the facts of one event from its JSON (the normalised form the ingest path stores).</summary>
@@ -107,7 +113,20 @@ public sealed record class EventFacts
             UtmMedium = GetString(campaign, "medium"),
             UtmCampaign = GetString(campaign, "name"),
             Device = GetString(device, "type") ?? GetString(device, "model"),
+            MergeFrom = MergeSource(root, type),
         };
+    }
+
+    private static string? MergeSource(JsonElement root, string type)
+    {
+        var userId = GetString(root, "userId");
+        var from = type switch
+        {
+            "identify" when userId is not null => GetString(root, "anonymousId"),
+            "alias" => GetString(root, "previousId"),
+            _ => null,
+        };
+        return from is not null && from != (userId ?? GetString(root, "anonymousId")) ? from : null;
     }
 
     private static JsonElement? GetObject(JsonElement? parent, string name)

@@ -115,6 +115,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
         differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
         differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
+        differences += await IdentityReconciler.CheckAsync(dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;
