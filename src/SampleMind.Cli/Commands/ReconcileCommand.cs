@@ -84,6 +84,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
             var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
+            var mrrFixed = await MrrReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {mrrFixed} MRR months from the stored Stripe events");
             return 0;
         }
 
@@ -115,6 +117,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
         differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
         differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
+        differences += await MrrReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;
