@@ -129,7 +129,12 @@ public static class StripeEvents
 /// </summary>
 public static class SimulatedStripeMonth
 {
-    public sealed record class Change(string EventId, string Type, long Created, SubscriptionSpec Spec, decimal IntendedMrr);
+    public sealed record class Change(string EventId, string Type, long Created, SubscriptionSpec Spec, decimal IntendedMrr, string Person);
+
+    /// <summary>The customer whose subscription events carry no metadata.user_id: mapped later by a customer event.</summary>
+    public const string UnmappedCustomer = "cus_g";
+
+    public const string UnmappedPerson = "person-g";
 
     /// <summary>The month's changes starting at <paramref name="start"/> (00:00 UTC of day 1); customers cus_a..cus_f.</summary>
     public static List<Change> Changes(DateTimeOffset start)
@@ -138,7 +143,7 @@ public static class SimulatedStripeMonth
         var changes = new List<Change>();
         var n = 0;
         void Add(string type, long created, SubscriptionSpec spec, decimal intended)
-            => changes.Add(new Change($"evt_sim_{++n:D3}", type, created, spec, intended));
+            => changes.Add(new Change($"evt_sim_{++n:D3}", type, created, spec, intended, spec.UserId ?? UnmappedPerson));
 
         // A: $29/month from day 1, upgrades to 3 seats on day 10 (87), drops to 2 seats on day 20 (58).
         var a = new SubscriptionSpec("sub_a", "cus_a", "active", 2900, UserId: "person-a");
@@ -173,6 +178,46 @@ public static class SimulatedStripeMonth
         Add("customer.subscription.created", At(6, 1), f, 10m);
         Add("customer.subscription.deleted", At(6, 22), f with { Status = "canceled" }, 0m);
         Add("customer.subscription.created", At(27, 1), f with { Id = "sub_f2" }, 10m);
+        // G: $15/month from day 7, its customer mapped to a person only by a customer event (no metadata on the subscription).
+        Add("customer.subscription.created", At(7, 7), new SubscriptionSpec("sub_g", UnmappedCustomer, "active", 1500), 15m);
         return changes;
+    }
+
+    /// <summary>
+    /// The independent computation: each person's intended MRR at the end of each day of the 30 days (the hand-computed
+    /// figure of the latest change of each subscription up to then), and ChartMogul's rules between consecutive days.
+    /// Day number → (new, expansion, contraction, churn, reactivation, new customers, reactivated, churned).
+    /// </summary>
+    public static SortedDictionary<int, decimal[]> ExpectedMovements(DateTimeOffset start)
+    {
+        var changes = Changes(start);
+        var expected = new SortedDictionary<int, decimal[]>();
+        foreach (var person in changes.Select(c => c.Person).Distinct())
+        {
+            decimal previous = 0;
+            var everPaid = false;
+            for (var day = 1; day <= 30; day++)
+            {
+                var endOfDay = start.AddDays(day).ToUnixTimeSeconds();
+                var mrr = changes.Where(c => c.Person == person && c.Created < endOfDay)
+                    .GroupBy(c => c.Spec.Id).Sum(g => g.MaxBy(c => c.Created)!.IntendedMrr);
+                var dayNumber = DateOnly.FromDateTime(start.AddDays(day - 1).UtcDateTime).DayNumber;
+                if (mrr != previous)
+                {
+                    var f = expected.TryGetValue(dayNumber, out var x) ? x : expected[dayNumber] = new decimal[8];
+                    var change = mrr - previous;
+                    var (kind, counter) = previous == 0 && !everPaid ? (0, 5) : previous == 0 ? (4, 6) : mrr == 0 ? (3, 7)
+                        : mrr > previous ? (1, -1) : (2, -1);
+                    f[kind] += change;
+                    if (counter >= 0)
+                    {
+                        f[counter]++;
+                    }
+                }
+                everPaid |= mrr > 0;
+                previous = mrr;
+            }
+        }
+        return expected;
     }
 }
