@@ -15,7 +15,9 @@ public static class RevenueApi
 
         revenue.MapGet("/mrr", GetMrrAsync)
             .WithName("GetMrrMovements")
-            .WithSummary("MRR movements per UTC day from Stripe subscriptions (new, expansion, contraction, churn, reactivation, net) with MRR and paying customers at the end of each day, `from` to `to` (inclusive; default: the last 30 days).");
+            .WithSummary("MRR movements per UTC day from Stripe subscriptions (new, expansion, contraction, churn, "
+                + "reactivation, net) with MRR and paying customers at the end of each day, `from` to `to` (inclusive; "
+                + "default: the last 30 days).");
 
         revenue.MapGet("/summary", GetSummaryAsync)
             .WithName("GetRevenueSummary")
@@ -24,7 +26,8 @@ public static class RevenueApi
         return app;
     }
 
-    private static async Task<Results<Ok<MrrRow[]>, ValidationProblem>> GetMrrAsync(string? from, string? to, IClusterClient client, TimeProvider time)
+    private static async Task<Results<Ok<MrrRow[]>, ValidationProblem>> GetMrrAsync(
+        string? from, string? to, IClusterClient client, TimeProvider time)
     {
         if (KpisApi.ParseRange(from, to, time) is not { } range)
         {
@@ -33,9 +36,11 @@ public static class RevenueApi
         return TypedResults.Ok(await RowsAsync(client, range.From, range.To));
     }
 
-    private static async Task<Results<Ok<RevenueSummary>, ValidationProblem>> GetSummaryAsync(string? date, IClusterClient client, TimeProvider time)
+    private static async Task<Results<Ok<RevenueSummary>, ValidationProblem>> GetSummaryAsync(
+        string? date, IClusterClient client, TimeProvider time)
     {
-        if (KpisApi.ParseRange(date, date ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), time) is not { } range)
+        var day = date ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        if (KpisApi.ParseRange(day, day, time) is not { } range)
         {
             return KpisApi.RangeProblem(date, date, time);
         }
@@ -43,7 +48,10 @@ public static class RevenueApi
         return TypedResults.Ok(new RevenueSummary(row.Date, row.Mrr, row.Mrr * 12, row.Customers));
     }
 
-    /// <summary>The rows of <paramref name="from"/>..<paramref name="to"/>: the movements of every catalogued month up to <paramref name="to"/> (MRR is their running sum).</summary>
+    /// <summary>
+    /// The rows of <paramref name="from"/>..<paramref name="to"/>: the movements of every catalogued month up to
+    /// <paramref name="to"/> (MRR is their running sum).
+    /// </summary>
     internal static async Task<MrrRow[]> RowsAsync(IClusterClient client, DateOnly from, DateOnly to)
     {
         var last = to.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
