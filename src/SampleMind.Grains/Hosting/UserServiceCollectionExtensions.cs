@@ -34,6 +34,7 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindAlerts();
         services.AddSampleMindRetention();
         services.AddSampleMindExperiments();
+        services.AddSampleMindMrr();
         return services;
     }
 
