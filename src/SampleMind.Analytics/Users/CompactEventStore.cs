@@ -72,6 +72,7 @@ public sealed class CompactEventStore
         FromStripe = 1 << 25,
         ChargeId = 1 << 26,
         StripeSubscription = 1 << 27,
+        MergeFrom = 1 << 28,
     }
 
     private sealed class StringPool
@@ -168,6 +169,7 @@ public sealed class CompactEventStore
                 BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), o.Quantity);
                 Reserve(1)[0] = o.CancelAtPeriodEnd ? (byte)1 : (byte)0;
             }
+            Pooled(mask, Fields.MergeFrom, e.MergeFrom, pool);
         }
 
         public void ReadAll(List<EventFacts> events, StringPool pool)
@@ -217,6 +219,7 @@ public sealed class CompactEventStore
             Set(Fields.FromStripe, e.FromStripe);
             Set(Fields.ChargeId, e.ChargeId is not null);
             Set(Fields.StripeSubscription, e.StripeSubscription is not null);
+            Set(Fields.MergeFrom, e.MergeFrom is not null);
             return mask;
         }
 
@@ -366,6 +369,7 @@ public sealed class CompactEventStore
                 FromStripe = mask.HasFlag(Fields.FromStripe),
                 ChargeId = Pooled(mask, Fields.ChargeId),
                 StripeSubscription = mask.HasFlag(Fields.StripeSubscription) ? Subscription() : null,
+                MergeFrom = Pooled(mask, Fields.MergeFrom),
             };
             return traits is null ? facts : facts with { Traits = traits };
         }

@@ -46,6 +46,7 @@ public sealed class CompactEventStoreTests
                 source = "stripe",
             }),
             """{"type":"page","name":"Pricing","messageId":"u-all-p1","userId":"u-all","timestamp":"2026-05-30T10:00:00.000Z","context":{"campaign":{"source":"news","medium":"email","name":"june"},"device":{"type":"tablet"}}}""",
+            """{"type":"alias","previousId":"anon-7","messageId":"u-all-a1","userId":"u-all","timestamp":"2026-05-31T10:00:00.000Z"}""",
         }.Select(EventFacts.Parse).ToList();
         // Cover every optional field at least once, so a field the store forgot would show.
         Assert.All(typeof(EventFacts).GetProperties().Where(p => Nullable.GetUnderlyingType(p.PropertyType) is not null || !p.PropertyType.IsValueType),
