@@ -19,12 +19,16 @@ public interface IUserEventLog
 {
     /// <summary>
     /// Appends <paramref name="rows"/> for one user. When the task completes the rows are committed. The result says, per
-    /// row, whether it was stored now (true) or was already in the log under the same messageId (false: a duplicate).
+    /// row, whether it was stored now (true) or not (false): its messageId is in the log already (a duplicate), or its
+    /// sequence number is taken by a row this writer did not know of (see <see cref="ContainsAsync"/>).
     /// </summary>
     Task<bool[]> AppendAsync(string userId, IReadOnlyList<LogRow> rows, CancellationToken cancellationToken = default);
 
     /// <summary>The user's events with a sequence number above <paramref name="afterSeq"/>, in sequence order.</summary>
     IAsyncEnumerable<StoredEvent> ReadAfterAsync(string userId, long afterSeq, CancellationToken cancellationToken = default);
+
+    /// <summary>Which of <paramref name="messageIds"/> the user's log holds.</summary>
+    Task<HashSet<string>> ContainsAsync(string userId, IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -37,7 +41,7 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
     private const string InsertSql = """
         INSERT INTO user_events (user_id, message_id, seq, type, event, ts, payload)
         SELECT * FROM unnest(@u, @m, @s, @t, @e, @ts, @p)
-        ON CONFLICT (user_id, message_id) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING user_id, message_id
         """;
 
@@ -46,6 +50,8 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
         WHERE user_id = @u AND seq > @s
         ORDER BY seq, message_id
         """;
+
+    private const string ContainsSql = "SELECT message_id FROM user_events WHERE user_id = @u AND message_id = ANY(@m)";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<PostgresUserEventLog> _logger;
@@ -88,6 +94,24 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
         {
             yield return new StoredEvent(reader.GetString(0), reader.GetInt64(1), reader.GetString(2));
         }
+    }
+
+    public async Task<HashSet<string>> ContainsAsync(string userId, IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken = default)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (messageIds.Count == 0)
+        {
+            return found;
+        }
+        await using var command = _dataSource.CreateCommand(ContainsSql);
+        command.Parameters.AddWithValue("u", userId);
+        command.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = messageIds.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found.Add(reader.GetString(0));
+        }
+        return found;
     }
 
     private async Task RunAsync()
@@ -249,7 +273,7 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
                     {
                         await using var probe = new NpgsqlCommand("""
                             INSERT INTO user_events (user_id, message_id, seq, type, event, ts, payload)
-                            VALUES (@u, @m, @s, @t, @e, @ts, @p::jsonb) ON CONFLICT (user_id, message_id) DO NOTHING
+                            VALUES (@u, @m, @s, @t, @e, @ts, @p::jsonb) ON CONFLICT DO NOTHING
                             """, connection, transaction);
                         probe.Parameters.AddWithValue("u", append.UserId);
                         probe.Parameters.AddWithValue("m", row.MessageId);

@@ -38,6 +38,9 @@ public sealed class UserGrain(
     /// <summary>How many merged keys a merge follows before it gives up (a chain is re-pointed flat by every merge).</summary>
     private const int MaxMergeHops = 8;
 
+    /// <summary>How many appends one ingest makes when rows keep losing their log positions to a writer it did not know.</summary>
+    private const int MaxStoreAttempts = 3;
+
     private string UserId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -120,36 +123,8 @@ public sealed class UserGrain(
         // Likewise every experiment an exposure names is known to this silo's rollup by the time the exposure is applied.
         await experiments.ResolveAsync(Experiments.ExperimentDefinitions.ExposedIn(accepted.Select(a => a.Facts)));
 
-        var rows = new LogRow[accepted.Count];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var e = accepted[i].Event;
-            rows[i] = new LogRow(e.MessageId, _nextSeq++, e.Type, e.Name, e.Timestamp, e.Json);
-        }
-        bool[] stored;
-        try
-        {
-            stored = await eventLog.AppendAsync(UserId, rows);
-        }
-        catch
-        {
-            // The rows may have committed even though we saw an error. Start over from the snapshot and the log, so
-            // they are applied by replay and not skipped by a later, higher sequence number.
-            this.DeactivateOnIdle();
-            throw;
-        }
-
-        var fresh = new List<EventFacts>(stored.Length);
-        for (var i = 0; i < stored.Length; i++)
-        {
-            if (stored[i])
-            {
-                fresh.Add(accepted[i].Facts);
-                _appliedSeq = Math.Max(_appliedSeq, rows[i].Seq);
-            }
-        }
-        var applied = fresh.Count;
-        if (applied > 0)
+        var (fresh, applied) = await StoreAsync(accepted);
+        if (fresh.Count > 0)
         {
             // Each rollup reports this user's share after the events minus before (replay reports none: see OnActivateAsync).
             var model = Writable();
@@ -166,19 +141,20 @@ public sealed class UserGrain(
 
         // Identity resolution after the events are durable and applied: every identify/alias of the call runs its merge,
         // a duplicate (a client's retry) too, so a merge a crash interrupted is resumed; one already done is a no-op.
+        // The rows of an earlier activation's late append (in fresh) may hold merges that it never ran.
         var absorbed = 0;
-        foreach (var (e, facts) in accepted)
+        foreach (var facts in accepted.Select(a => a.Facts).Concat(fresh).DistinctBy(f => f.MessageId))
         {
             if (facts.MergeFrom is { } from)
             {
-                absorbed += await MergeAsync(from, facts.Type, e.MessageId);
+                absorbed += await MergeAsync(from, facts.Type, facts.MessageId);
             }
         }
 
-        if (applied + absorbed > 0)
+        if (fresh.Count + absorbed > 0)
         {
             PostIndexRow(); // the segment and risk as of now, once per ingest (segment moves roll up through SegmentUserRollup)
-            SnapshotPending(applied + absorbed);
+            SnapshotPending(fresh.Count + absorbed);
             if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
             {
                 await WriteSnapshotAsync();
@@ -186,6 +162,93 @@ public sealed class UserGrain(
         }
 
         return new IngestResult(events.Length, applied, events.Length - applied, _model.EventsApplied);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="accepted"/> in the log after the events this activation knows; returns the events to apply
+    /// now (in log order) and how many of the call's events were stored by it (the rest are duplicates).
+    /// </summary>
+    /// <remarks>
+    /// A row the log does not take is a duplicate (its messageId is stored) or lost its position to a row this
+    /// activation never read: an earlier activation's append that was still running in PostgreSQL when its silo died
+    /// (kill -9) can commit after this activation read the log (seq is unique per user, V0012). Then the log tail
+    /// after the last applied position is read and applied — those rows' rollup shares were never reported, their
+    /// writer died before it could — and the call's rows that are not in the log go again after it.
+    /// </remarks>
+    private async Task<(List<EventFacts> Fresh, int Applied)> StoreAsync(List<(UserEvent Event, EventFacts Facts)> accepted)
+    {
+        var fresh = new List<EventFacts>(accepted.Count);
+        var applied = 0;
+        var toStore = accepted;
+        for (var attempt = 0; toStore.Count > 0; attempt++)
+        {
+            if (attempt == MaxStoreAttempts)
+            {
+                throw new InvalidOperationException($"the log positions of {UserId} kept moving under {MaxStoreAttempts} appends; retry");
+            }
+            var rows = new LogRow[toStore.Count];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var e = toStore[i].Event;
+                rows[i] = new LogRow(e.MessageId, _nextSeq++, e.Type, e.Name, e.Timestamp, e.Json);
+            }
+            bool[] stored;
+            try
+            {
+                stored = await eventLog.AppendAsync(UserId, rows);
+            }
+            catch
+            {
+                // The rows may have committed even though we saw an error. Start over from the snapshot and the log, so
+                // they are applied by replay and not skipped by a later, higher sequence number.
+                this.DeactivateOnIdle();
+                throw;
+            }
+
+            var refused = new List<(UserEvent Event, EventFacts Facts)>();
+            var storedNow = new List<EventFacts>(rows.Length);
+            var lastStored = _appliedSeq;
+            for (var i = 0; i < stored.Length; i++)
+            {
+                if (stored[i])
+                {
+                    storedNow.Add(toStore[i].Facts);
+                    lastStored = Math.Max(lastStored, rows[i].Seq);
+                }
+                else
+                {
+                    refused.Add(toStore[i]);
+                }
+            }
+            applied += storedNow.Count;
+            if (refused.Count == 0)
+            {
+                fresh.AddRange(storedNow);
+                _appliedSeq = lastStored;
+                break;
+            }
+
+            // Catch up with the log: every row after the last applied position, this call's stored rows among them.
+            var tail = new List<EventFacts>();
+            await foreach (var row in eventLog.ReadAfterAsync(UserId, _appliedSeq))
+            {
+                tail.Add(EventFacts.Parse(row.Payload));
+                _appliedSeq = Math.Max(_appliedSeq, row.Seq);
+            }
+            _nextSeq = Math.Max(_nextSeq, _appliedSeq + 1);
+            var unknown = tail.Count - storedNow.Count;
+            if (unknown > 0)
+            {
+                logger.LogWarning("{UserId}: {Count} events in the log that this activation had not read (an earlier activation's late append); applied now",
+                    UserId, unknown);
+                await dimensions.ResolveAsync(DimensionRegistry.ValuesOf(_model, tail));
+                await experiments.ResolveAsync(Experiments.ExperimentDefinitions.ExposedIn(tail));
+            }
+            fresh.AddRange(tail);
+            var present = await eventLog.ContainsAsync(UserId, [.. refused.Select(r => r.Event.MessageId)]);
+            toStore = [.. refused.Where(r => !present.Contains(r.Event.MessageId))];
+        }
+        return (fresh, applied);
     }
 
     /// <summary>

@@ -80,4 +80,7 @@ internal sealed class FaultyUserEventLog(IUserEventLog inner, ConcurrentDictiona
 
     public IAsyncEnumerable<StoredEvent> ReadAfterAsync(string userId, long afterSeq, CancellationToken cancellationToken = default)
         => inner.ReadAfterAsync(userId, afterSeq, cancellationToken);
+
+    public Task<HashSet<string>> ContainsAsync(string userId, IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken = default)
+        => inner.ContainsAsync(userId, messageIds, cancellationToken);
 }

@@ -203,6 +203,67 @@ public sealed class UserGrainTests(ClusterFixture fixture)
         Assert.Null(await grain.GetRiskAsync());
     }
 
+    [Fact]
+    public async Task ALateAppendOfADeadActivation_TakesPositions_ThisActivationWantedNext_AndIsAppliedWithTheNewEvents()
+    {
+        var user = Fresh("late");
+        var history = EventBuilder.RealisticHistory(user, seed: 5, Now);
+        var grain = fixture.Client.GetGrain<IUserGrain>(user);
+        var head = history[..^10];
+        await grain.IngestAsync(Events(head));
+        var expected = await OracleViewAsync(user, history);
+
+        // An activation that died (kill -9) with its append still running in PostgreSQL: the rows commit after this
+        // activation read the log, at the positions it will number its next events with.
+        await InsertIntoLogAsync(user, history[^10..^7], firstSeq: head.Length + 1);
+
+        var result = await grain.IngestAsync(Events(history[^7..]));
+
+        Assert.Equal(new IngestResult(7, 7, 0, history.Length), result);
+        Assert.Equal(expected, Json(await grain.GetAsync()).Replace(user, "USER"));
+        Assert.Equal((long)history.Length, await fixture.Database.ScalarAsync<long>($"select count(distinct seq) from user_events where user_id = '{user}'"));
+        // The snapshot's position covers every row the model holds: a later activation replays nothing twice and misses nothing.
+        await fixture.DeactivateAllAsync();
+        Assert.Equal(expected, Json(await grain.GetAsync()).Replace(user, "USER"));
+    }
+
+    [Fact]
+    public async Task AClientsRetry_OfEventsADeadActivationStoredLate_IsADuplicate_AndTheEventsAreApplied()
+    {
+        var user = Fresh("retry");
+        var history = EventBuilder.RealisticHistory(user, seed: 6, Now);
+        var grain = fixture.Client.GetGrain<IUserGrain>(user);
+        var head = history[..^10];
+        await grain.IngestAsync(Events(head));
+        var expected = await OracleViewAsync(user, history);
+
+        // The dead activation's append of the last 10 committed late; its client never got the 200 and sends them again.
+        await InsertIntoLogAsync(user, history[^10..], firstSeq: head.Length + 1);
+        var retry = await grain.IngestAsync(Events(history[^10..]));
+
+        Assert.Equal(new IngestResult(10, 0, 10, history.Length), retry);
+        Assert.Equal(expected, Json(await grain.GetAsync()).Replace(user, "USER"));
+        Assert.Equal((long)history.Length, await fixture.Database.ScalarAsync<long>($"select count(*) from user_events where user_id = '{user}'"));
+    }
+
+    private async Task InsertIntoLogAsync(string user, string[] events, long firstSeq)
+    {
+        for (var i = 0; i < events.Length; i++)
+        {
+            var facts = EventFacts.Parse(events[i]);
+            await using var insert = fixture.Database.DataSource.CreateCommand(
+                "insert into user_events (user_id, message_id, seq, type, event, ts, payload) values ($1, $2, $3, $4, $5, $6, $7::jsonb)");
+            insert.Parameters.AddWithValue(user);
+            insert.Parameters.AddWithValue(facts.MessageId);
+            insert.Parameters.AddWithValue(firstSeq + i);
+            insert.Parameters.AddWithValue(facts.Type);
+            insert.Parameters.AddWithValue((object?)facts.Name ?? DBNull.Value);
+            insert.Parameters.AddWithValue(facts.Timestamp);
+            insert.Parameters.AddWithValue(events[i]);
+            await insert.ExecuteNonQueryAsync();
+        }
+    }
+
     /// <summary>The oracle: the same events under another id, ingested in one call by a grain that never deactivated.</summary>
     private async Task<string> OracleViewAsync(string user, string[] history)
     {
