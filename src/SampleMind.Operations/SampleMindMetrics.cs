@@ -32,6 +32,24 @@ public static class SampleMindMetrics
     public static readonly Histogram<double> DurableAckDuration = s_meter.CreateHistogram<double>(
         "samplemind.ingest.durable_ack.duration", "s", "Time from a read request body to all its events durable");
 
+    /// <summary>
+    /// Where an ingest request's time goes, stage by stage (tag <c>stage</c>): <c>cluster_call</c> (client-api: the one
+    /// call to the cluster for a request), <c>fan_out</c> (silo: every user grain of a request done), <c>user_grain</c>
+    /// (one user grain's ingest call, inside its activation), <c>activation</c> (a user grain's activation: identity,
+    /// snapshot and log tail), <c>log_wait</c> (an append queued until its group commit starts), <c>log_commit</c> (one
+    /// group commit), <c>apply</c> (a user grain applying its events and reporting its rollup shares).
+    /// </summary>
+    public static readonly Histogram<double> IngestStageDuration = s_meter.CreateHistogram<double>(
+        "samplemind.ingest.stage.duration", "s", "Wall-clock time of each stage of ingest");
+
+    /// <summary>Rows written by one group commit of the user event log.</summary>
+    public static readonly Histogram<long> EventLogCommitRows = s_meter.CreateHistogram<long>(
+        "samplemind.event_log.commit.rows", "{row}", "Rows written by one group commit of the user event log");
+
+    /// <summary>Records <paramref name="started"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) until now under <paramref name="stage"/>.</summary>
+    public static void RecordStage(string stage, long started)
+        => IngestStageDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+
     /// <summary>One flush of a silo's pre-aggregated rollup deltas to their aggregate grains. Tag <c>rollup</c>.</summary>
     public static readonly Histogram<double> RollupFlushDuration = s_meter.CreateHistogram<double>(
         "samplemind.rollup.flush.duration", "s", "Duration of one rollup flush to the aggregate grains");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -84,8 +85,10 @@ public sealed class IngestHandler(
         // One call into the cluster per request: a silo-local router calls each user's grain, every one even when
         // another fails, so a retry finds as much as possible already durable. Not the request's token: once the
         // cluster has the events it finishes durably either way.
+        var callStarted = Stopwatch.GetTimestamp();
         var outcome = await cluster.GetGrain<IUserIngestRouterGrain>(0).IngestAsync(
             [.. users.Select(u => new UserEventBatch(u.UserKey, ToUserEvents(u)))], options.Value.MaxConcurrentGrainCalls);
+        SampleMindMetrics.RecordStage("cluster_call", callStarted);
         if (outcome.FailedUsers > 0)
         {
             Rejected("unavailable");

@@ -63,18 +63,7 @@ public static class UserIngestFanOut
             // Counted per call below.
         }
 
-        var rejected = calls.Where(c => c.IsFaulted && c.Exception!.GetBaseException() is EventRejectedException).ToArray();
-        var failed = calls.Where(c => c.IsFaulted && c.Exception!.GetBaseException() is not EventRejectedException).ToArray();
-        return new UserIngestOutcome(users.Length, failed.Length, failed.Length == 0 ? null : Describe(failed[0].Exception!.GetBaseException()))
-        {
-            RejectedUsers = rejected.Length,
-            Rejected = [.. rejected
-                .Select(c => (EventRejectedException)c.Exception!.GetBaseException())
-                .SelectMany(e => e.MessageIds.Select(m => new RejectedEvent(m, e.SqlState, e.Reason)))
-                .Take(100)],
-        };
-
-        static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
+        return OutcomeOf(calls);
 
         async Task CallAsync(UserEventBatch user)
         {
@@ -88,5 +77,33 @@ public static class UserIngestFanOut
                 gate.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// The outcome of one request's finished user calls. Every call that did not complete successfully failed: one that
+    /// faulted, and also one that ended <em>cancelled</em> — Orleans cancels a call it could not address (a silo died
+    /// with the grain's directory entry), and such a call never ran: counting it as done would answer 200 for events
+    /// that were never stored. Only <see cref="EventRejectedException"/> is refused for good.
+    /// </summary>
+    public static UserIngestOutcome OutcomeOf(IReadOnlyList<Task> calls)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var rejected = calls.Where(c => c.IsFaulted && c.Exception!.GetBaseException() is EventRejectedException).ToArray();
+        var failed = calls.Where(c => !c.IsCompletedSuccessfully && !rejected.Contains(c)).ToArray();
+        return new UserIngestOutcome(calls.Count, failed.Length, failed.Length == 0 ? null : Describe(failed[0]))
+        {
+            RejectedUsers = rejected.Length,
+            Rejected = [.. rejected
+                .Select(c => (EventRejectedException)c.Exception!.GetBaseException())
+                .SelectMany(e => e.MessageIds.Select(m => new RejectedEvent(m, e.SqlState, e.Reason)))
+                .Take(100)],
+        };
+
+        static string Describe(Task call) => call switch
+        {
+            { IsFaulted: true } => $"{call.Exception!.GetBaseException().GetType().Name}: {call.Exception!.GetBaseException().Message}",
+            { IsCanceled: true } => "TaskCanceledException: the call was cancelled before the grain ran it (it could not be addressed)",
+            _ => "the call had not finished",
+        };
     }
 }

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using SampleMind.Database;
+using SampleMind.Operations;
 using SampleMind.Users;
 
 namespace SampleMind.Ingest;
@@ -50,6 +52,8 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
         WHERE user_id = @u AND seq > @s
         ORDER BY seq, message_id
         """;
+
+    private static readonly KeyValuePair<string, object?> s_logWait = new("stage", "log_wait");
 
     private const string ContainsSql = "SELECT message_id FROM user_events WHERE user_id = @u AND message_id = ANY(@m)";
 
@@ -150,9 +154,16 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
 
     private async Task FlushAsync(PendingAppend[] appends, int rowCount)
     {
+        var started = Stopwatch.GetTimestamp();
+        foreach (var append in appends)
+        {
+            SampleMindMetrics.IngestStageDuration.Record(Stopwatch.GetElapsedTime(append.Queued, started).TotalSeconds, s_logWait);
+        }
+        SampleMindMetrics.EventLogCommitRows.Record(rowCount);
         try
         {
             await CommitAsync(appends);
+            SampleMindMetrics.RecordStage("log_commit", started);
         }
         finally
         {
@@ -328,6 +339,8 @@ public sealed class PostgresUserEventLog : IUserEventLog, IAsyncDisposable
 
     private sealed class PendingAppend(string userId, IReadOnlyList<LogRow> rows)
     {
+        public long Queued { get; } = Stopwatch.GetTimestamp();
+
         public string UserId { get; } = userId;
         public IReadOnlyList<LogRow> Rows { get; } = rows;
         public TaskCompletionSource<bool[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Orleans.Concurrency;
+using SampleMind.Operations;
 using SampleMind.Users;
 
 namespace SampleMind.Ingest;
@@ -7,6 +9,11 @@ namespace SampleMind.Ingest;
 [StatelessWorker, Reentrant]
 public sealed class UserIngestRouterGrain(IGrainFactory grains) : Grain, IUserIngestRouterGrain
 {
-    public Task<UserIngestOutcome> IngestAsync(UserEventBatch[] users, int maxConcurrentCalls)
-        => UserIngestFanOut.IngestAsync(grains, users, maxConcurrentCalls);
+    public async Task<UserIngestOutcome> IngestAsync(UserEventBatch[] users, int maxConcurrentCalls)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await UserIngestFanOut.IngestAsync(grains, users, maxConcurrentCalls);
+        SampleMindMetrics.RecordStage("fan_out", started);
+        return outcome;
+    }
 }

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Users;
 using SampleMind.Churn;
 using SampleMind.Identity;
 using SampleMind.Ingest;
+using SampleMind.Operations;
 using SampleMind.Rollups;
 
 namespace SampleMind.Users;
@@ -44,6 +46,13 @@ public sealed class UserGrain(
     private string UserId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await ActivateAsync(cancellationToken);
+        SampleMindMetrics.RecordStage("activation", started);
+    }
+
+    private async Task ActivateAsync(CancellationToken cancellationToken)
     {
         // A merged key keeps no state of its own: its events are the person's (the merge moved them in the same
         // transaction that wrote the link), so its snapshot, if a crash left one, is not read.
@@ -105,6 +114,19 @@ public sealed class UserGrain(
         {
             return await GrainFactory.GetGrain<IUserGrain>(person).IngestAsync(events);
         }
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await IngestHereAsync(events);
+        }
+        finally
+        {
+            SampleMindMetrics.RecordStage("user_grain", started);
+        }
+    }
+
+    private async Task<IngestResult> IngestHereAsync(UserEvent[] events)
+    {
 
         // Parse before anything is stored: an event the model cannot read must never reach the log.
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -127,6 +149,7 @@ public sealed class UserGrain(
         if (fresh.Count > 0)
         {
             // Each rollup reports this user's share after the events minus before (replay reports none: see OnActivateAsync).
+            var applyStarted = Stopwatch.GetTimestamp();
             var model = Writable();
             var captures = rollups.All.Select(r => r.Begin(model, fresh)).ToArray();
             foreach (var facts in fresh)
@@ -137,6 +160,7 @@ public sealed class UserGrain(
             {
                 capture.Complete(model);
             }
+            SampleMindMetrics.RecordStage("apply", applyStarted);
         }
 
         // Identity resolution after the events are durable and applied: every identify/alias of the call runs its merge,
