@@ -5,6 +5,13 @@ namespace SampleMind.Analytics.Forecasts;
 /// <summary>The smoothing parameters of ETS(A,Ad,A), in the parameterisation of Hyndman &amp; Athanasopoulos (fpp3, §8.3).</summary>
 public readonly record struct HoltWintersParameters(double Alpha, double Beta, double Gamma, double Phi);
 
+/// <summary>The trend component of the model: none, ETS(A,N,A), or additive damped, ETS(A,Ad,A).</summary>
+public enum EtsTrend
+{
+    None,
+    Damped,
+}
+
 /// <summary>One forecast day: the point forecast and its prediction interval.</summary>
 public readonly record struct ForecastStep(int Horizon, double Baseline, double Lower, double Upper);
 
@@ -31,18 +38,47 @@ public sealed class DampedHoltWinters
     public const double MinPhi = 0.8;
     public const double MaxPhi = 0.98;
 
-    private DampedHoltWinters(int period, HoltWintersParameters parameters, double level, double trend, double[] seasonals,
-        double sse, int observations)
+    private DampedHoltWinters(int period, EtsTrend trendKind, HoltWintersParameters parameters, double level, double trend,
+        double[] seasonals, double sse, int observations)
     {
         Period = period;
+        TrendKind = trendKind;
         Parameters = parameters;
         Level = level;
         Trend = trend;
         Seasonals = seasonals;
         Sse = sse;
         Observations = observations;
-        var k = 4 + 2 + (period - 1);
+        FreeParameters = trendKind == EtsTrend.Damped ? 4 + 2 + (period - 1) : 2 + 1 + (period - 1);
+        var k = FreeParameters;
         Sigma2 = observations > k ? sse / (observations - k) : sse / Math.Max(1, observations);
+    }
+
+    public EtsTrend TrendKind { get; }
+
+    /// <summary>The model's name in the ETS taxonomy.</summary>
+    public string Name => TrendKind == EtsTrend.Damped ? "ETS(A,Ad,A)" : "ETS(A,N,A)";
+
+    /// <summary>k: the smoothing parameters plus the free initial states (the seasonal ones sum to 0).</summary>
+    public int FreeParameters { get; }
+
+    /// <summary>
+    /// AICc = n·ln(SSE / n) + 2k + 2k(k + 1) / (n − k − 1), the Gaussian likelihood of additive errors up to a
+    /// constant (fpp3 §8.6); +∞ when n ≤ k + 1.
+    /// </summary>
+    public double Aicc
+    {
+        get
+        {
+            var (n, k) = ((double)Observations, (double)FreeParameters);
+            if (n <= k + 1)
+            {
+                return double.PositiveInfinity;
+            }
+            // A perfect fit: prefer it (ln 0 = −∞), the simpler model winning a tie.
+            var fit = Sse <= 0 ? -1e300 + k : n * Math.Log(Sse / n);
+            return fit + 2 * k + 2 * k * (k + 1) / (n - k - 1);
+        }
     }
 
     /// <summary>The least number of observations a fit needs: two full seasons.</summary>
@@ -70,7 +106,7 @@ public sealed class DampedHoltWinters
     public double Sigma2 { get; }
 
     /// <summary>Fits the model to <paramref name="series"/> (oldest first).</summary>
-    public static DampedHoltWinters Fit(IReadOnlyList<double> series, int period = 7)
+    public static DampedHoltWinters Fit(IReadOnlyList<double> series, int period = 7, EtsTrend trend = EtsTrend.Damped)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(period, 2);
         if (series.Count < MinObservations(period))
@@ -78,30 +114,32 @@ public sealed class DampedHoltWinters
             throw new ArgumentException($"needs at least {MinObservations(period)} observations, has {series.Count}", nameof(series));
         }
         var y = series as double[] ?? [.. series];
-        var (level0, trend0, seasonal0) = InitialStates(y, period);
-        double Sse(double[] u) => Run(y, period, Map(u), level0, trend0, seasonal0).Sse;
+        var (level0, trend0, seasonal0) = InitialStates(y, period, trend);
+        var damped = trend == EtsTrend.Damped;
+        HoltWintersParameters MapOf(double[] u) => damped ? Map(u) : MapNoTrend(u);
+        double Sse(double[] u) => Run(y, period, MapOf(u), level0, trend0, seasonal0).Sse;
 
         // Starts spread over the region (fpp3-like defaults first); the best of the local minima wins.
-        double[][] starts =
+        HoltWintersParameters[] starts =
         [
-            Unmap(new(0.3, 0.03, 0.1, 0.95)),
-            Unmap(new(0.1, 0.01, 0.05, 0.9)),
-            Unmap(new(0.7, 0.1, 0.1, 0.97)),
-            Unmap(new(0.5, 0.01, 0.3, 0.85)),
+            new(0.3, 0.03, 0.1, 0.95),
+            new(0.1, 0.01, 0.05, 0.9),
+            new(0.7, 0.1, 0.1, 0.97),
+            new(0.5, 0.01, 0.3, 0.85),
         ];
-        var best = starts.Select(s => NelderMead.Minimize(Sse, s)).MinBy(r => r.Value);
-        var parameters = Map(best.Point);
+        var best = starts.Select(p => NelderMead.Minimize(Sse, damped ? Unmap(p) : UnmapNoTrend(p))).MinBy(r => r.Value);
+        var parameters = MapOf(best.Point);
         var run = Run(y, period, parameters, level0, trend0, seasonal0);
-        return new DampedHoltWinters(period, parameters, run.Level, run.Trend, run.Seasonals, run.Sse, y.Length);
+        return new DampedHoltWinters(period, trend, parameters, run.Level, run.Trend, run.Seasonals, run.Sse, y.Length);
     }
 
     /// <summary>A model with given parameters (no fitting): for tests and for refits that keep the parameters.</summary>
     public static DampedHoltWinters WithParameters(IReadOnlyList<double> series, HoltWintersParameters parameters, int period = 7)
     {
         var y = series as double[] ?? [.. series];
-        var (level0, trend0, seasonal0) = InitialStates(y, period);
+        var (level0, trend0, seasonal0) = InitialStates(y, period, EtsTrend.Damped);
         var run = Run(y, period, parameters, level0, trend0, seasonal0);
-        return new DampedHoltWinters(period, parameters, run.Level, run.Trend, run.Seasonals, run.Sse, y.Length);
+        return new DampedHoltWinters(period, EtsTrend.Damped, parameters, run.Level, run.Trend, run.Seasonals, run.Sse, y.Length);
     }
 
     /// <summary>The point forecasts 1 … <paramref name="horizon"/> steps ahead and their <paramref name="coverage"/> intervals.</summary>
@@ -146,7 +184,7 @@ public sealed class DampedHoltWinters
         return factor;
     }
 
-    private static (double Level, double Trend, double[] Seasonal) InitialStates(double[] y, int m)
+    private static (double Level, double Trend, double[] Seasonal) InitialStates(double[] y, int m, EtsTrend kind)
     {
         double first = 0, second = 0;
         for (var i = 0; i < m; i++)
@@ -154,7 +192,7 @@ public sealed class DampedHoltWinters
             first += y[i] / m;
             second += y[m + i] / m;
         }
-        var trend = (second - first) / m;
+        var trend = kind == EtsTrend.Damped ? (second - first) / m : 0;
         // The line through the first season's mean at its centre, (m − 1) / 2, extended back to t = −1.
         var level = first - trend * ((m - 1) / 2.0 + 1);
         var seasonal = new double[m];
@@ -204,6 +242,14 @@ public sealed class DampedHoltWinters
         return new HoltWintersParameters(alpha, alpha * Logistic(u[1]), (1 - alpha) * Logistic(u[2]),
             MinPhi + (MaxPhi - MinPhi) * Logistic(u[3]));
     }
+
+    private static HoltWintersParameters MapNoTrend(double[] u)
+    {
+        var alpha = Logistic(u[0]);
+        return new HoltWintersParameters(alpha, 0, (1 - alpha) * Logistic(u[1]), 1);
+    }
+
+    private static double[] UnmapNoTrend(HoltWintersParameters p) => [Logit(p.Alpha), Logit(p.Gamma / (1 - p.Alpha))];
 
     private static double[] Unmap(HoltWintersParameters p)
         => [Logit(p.Alpha), Logit(p.Beta / p.Alpha), Logit(p.Gamma / (1 - p.Alpha)), Logit((p.Phi - MinPhi) / (MaxPhi - MinPhi))];

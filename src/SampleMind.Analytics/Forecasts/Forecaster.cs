@@ -1,13 +1,14 @@
 namespace SampleMind.Analytics.Forecasts;
 
 /// <summary>
-/// The product's daily forecast: ETS(A,Ad,A) with a weekly season fitted to the history, its point forecast as the
-/// baseline and the model's 85 % prediction interval. The forecast series (MRR, people, signups) cannot be negative,
+/// The product's daily forecast: exponential smoothing with a weekly season, ETS(A,N,A) or ETS(A,Ad,A) (damped additive
+/// Holt-Winters), whichever has the lower AICc on the history (as fpp3's automatic ETS chooses), its point forecast as
+/// the baseline and the model's 85 % prediction interval. The forecast series (MRR, people, signups) cannot be negative,
 /// so the baseline and the bounds are floored at 0 (which changes no interval's coverage of a non-negative value).
 /// </summary>
 public static class Forecaster
 {
-    public const string Method = "ETS(A,Ad,A) m=7";
+    public const string Method = "ETS(A,N,A)|ETS(A,Ad,A) by AICc, m=7";
     public const int Period = 7;
     public const double Coverage = 0.85;
 
@@ -24,9 +25,17 @@ public static class Forecaster
         {
             throw new ArgumentException($"needs at least {MinHistory} days of history, has {history.Count}", nameof(history));
         }
-        var model = DampedHoltWinters.Fit(history, Period);
+        var model = Select(history);
         return [.. model.Forecast(horizon, coverage).Select(s =>
             new ForecastStep(s.Horizon, Math.Max(0, s.Baseline), Math.Max(0, s.Lower), Math.Max(0, s.Upper)))];
+    }
+
+    /// <summary>The model of lower AICc of ETS(A,N,A) and ETS(A,Ad,A) fitted to <paramref name="history"/>.</summary>
+    public static DampedHoltWinters Select(IReadOnlyList<double> history)
+    {
+        var flat = DampedHoltWinters.Fit(history, Period, EtsTrend.None);
+        var damped = DampedHoltWinters.Fit(history, Period, EtsTrend.Damped);
+        return damped.Aicc < flat.Aicc ? damped : flat;
     }
 
     /// <summary>
