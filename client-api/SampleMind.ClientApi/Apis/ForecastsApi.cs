@@ -44,7 +44,8 @@ public static class ForecastsApi
         else
         {
             var days = await KpisApi.GetDayRowsAsync(client, from, to);
-            series = ForecastSeries.TrailingRevenue(from, [.. days.Select(d => (double)d.DailyRevenue)], [.. days.Select(d => (double)d.Dau)]);
+            series = ForecastSeries.TrailingRevenue(from,
+                [.. days.Select(d => (double)d.DailyRevenue)], [.. days.Select(d => (double)d.Dau)]);
         }
         return Respond(series, "mrr");
     }
@@ -63,11 +64,11 @@ public static class ForecastsApi
         var (from, to) = HistoryRange(time);
         var days = await KpisApi.GetDayRowsAsync(client, from, to);
         var values = name == "dau" ? days.Select(d => (double)d.Dau) : days.Select(d => (double)d.NewSignups);
-        return Respond(ForecastSeries.SinceFirstActive(from, [.. values], [.. days.Select(d => (double)d.Dau)]), name) switch
+        var active = ForecastSeries.SinceFirstActive(from, [.. values], [.. days.Select(d => (double)d.Dau)]);
+        return Respond(active, name).Result switch
         {
-            { Result: Ok<ForecastResponse> ok } => ok,
-            { Result: ProblemHttpResult problem } => problem,
-            _ => throw new InvalidOperationException(),
+            Ok<ForecastResponse> ok => ok,
+            var other => (ProblemHttpResult)other,
         };
     }
 

@@ -16,7 +16,8 @@ public enum EtsTrend
 public readonly record struct ForecastStep(int Horizon, double Baseline, double Lower, double Upper);
 
 /// <summary>
-/// Damped additive Holt-Winters, i.e. the innovations state-space model ETS(A,Ad,A) with season length m:
+/// Damped additive Holt-Winters, i.e. the innovations state-space model ETS(A,Ad,A) with season length m, or without
+/// its trend (<see cref="EtsTrend.None"/>: b ≡ 0, β = 0, i.e. ETS(A,N,A)):
 /// <code>
 /// ŷ(t|t−1) = ℓ(t−1) + φ·b(t−1) + s(t−m)        e(t) = y(t) − ŷ(t|t−1)
 /// ℓ(t) = ℓ(t−1) + φ·b(t−1) + α·e(t)      b(t) = φ·b(t−1) + β·e(t)      s(t) = s(t−m) + γ·e(t)
