@@ -28,6 +28,7 @@ app.MapModelsApi();
 app.MapChurnModelsApi();
 app.MapCohortsApi();
 app.MapRevenueApi();
+app.MapForecastsApi();
 app.MapCampaignsApi();
 app.MapExperimentsApi();
 app.MapStripeWebhookApi();

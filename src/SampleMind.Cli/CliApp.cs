@@ -55,6 +55,10 @@ internal static class CliApp
                 .WithDescription("Train the churn model on the user event log at past dates, evaluate it on held-out users at later dates, register the version.")
                 .WithExample("train-churn")
                 .WithExample("train-churn", "--json", "--promote");
+            config.AddCommand<ForecastCommand>("forecast")
+                .WithDescription("Backtest the MRR, DAU and signup forecasts (ETS, weekly season) on the event log's history: MAPE against seasonal-naive and 85 % interval coverage.")
+                .WithExample("forecast", "--backtest")
+                .WithExample("forecast", "--backtest", "--series", "dau", "--horizon", "28", "--json");
             config.AddBranch("experiments", experiments =>
             {
                 experiments.SetDescription("A/B and pricing experiments (created through POST /api/experiments).");

@@ -129,4 +129,54 @@ public sealed class MrrDashboardPageTests(StripeDashboardStack stack) : IClassFi
         Assert.Empty(errors);
         await page.CloseAsync();
     }
+
+    [Fact]
+    public async Task MrrFanChart_DrawsTheApisForecast_WhichIsTheMethodAppliedToStripesMrr()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var from = DateOnly.FromDateTime(stack.Start.UtcDateTime);
+        var yesterday = today.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // The history the forecast reads: Stripe's MRR of day 1 (29.00, the first subscription) … yesterday, once flushed.
+        var rows = await Eventually.GetAsync(
+            async () => JsonDocument.Parse(await stack.Http.GetStringAsync(
+                $"/api/revenue/mrr?from={from:yyyy-MM-dd}&to={yesterday}", ct)).RootElement.Clone(),
+            r => r.GetArrayLength() == 29 && r[28].GetProperty("customers").GetInt32() == 6);
+        var history = rows.EnumerateArray().Select(r => (double)r.GetProperty("mrr").GetDecimal()).ToArray();
+        Assert.Equal(29.00, history[0]);
+
+        using var forecast = JsonDocument.Parse(await stack.Http.GetStringAsync("/api/forecasts/mrr", ct));
+        var root = forecast.RootElement;
+        Assert.Equal(["method", "horizon", "points"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(SampleMind.Analytics.Forecasts.Forecaster.Method, root.GetProperty("method").GetString());
+        Assert.Equal(183, root.GetProperty("horizon").GetInt32());
+        var points = root.GetProperty("points").EnumerateArray().ToArray();
+        Assert.Equal(183, points.Length);
+        Assert.Equal(today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), points[0].GetProperty("date").GetString());
+        // The API's points are the method applied to those 29 days, rounded to cents.
+        var expected = SampleMind.Analytics.Forecasts.Forecaster.Forecast(history);
+        for (var i = 0; i < 183; i++)
+        {
+            Assert.Equal(Math.Round(expected[i].Baseline, 2), points[i].GetProperty("baseline").GetDouble());
+            Assert.Equal(Math.Round(expected[i].Lower, 2), points[i].GetProperty("lower").GetDouble());
+            Assert.Equal(Math.Round(expected[i].Upper, 2), points[i].GetProperty("upper").GetDouble());
+        }
+
+        var page = await stack.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1800 } });
+        await page.GotoAsync(stack.ClientApi.BaseAddress.ToString());
+        await Expect(page.Locator("#chart-forecast-mrr canvas").First).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        // The fan: the lower bound, the band (upper − lower) stacked on it, the baseline — each equal to the API's.
+        string Join(Func<JsonElement, double> f) => string.Join(",", points.Select(p => f(p).ToString(CultureInfo.InvariantCulture)));
+        var drawnExpected = string.Join("|",
+            Join(p => p.GetProperty("lower").GetDouble()),
+            Join(p => Math.Round(p.GetProperty("upper").GetDouble() - p.GetProperty("lower").GetDouble(), 2)),
+            Join(p => p.GetProperty("baseline").GetDouble()));
+        var drawn = await page.EvaluateAsync<string>("""
+            () => state.charts.get('chart-forecast-mrr').getOption().series.map((s) => s.data.map((v) => String(v)).join(',')).join('|')
+            """);
+        Assert.Equal(drawnExpected, drawn);
+        var dates = await page.EvaluateAsync<string>("() => state.charts.get('chart-forecast-mrr').getOption().xAxis[0].data.join(',')");
+        Assert.Equal(string.Join(",", points.Select(p => p.GetProperty("date").GetString())), dates);
+        await page.CloseAsync();
+    }
 }

@@ -121,6 +121,36 @@ function renderMrr(rows) {
   }, moved ? null : 'No Stripe subscriptions yet (point a Stripe webhook at /webhooks/stripe).');
 }
 
+// ---- forecasts (GET /api/forecasts/*): a fan chart, the 85 % band stacked on its lower bound, the baseline as a line.
+const FORECAST_MS = 60_000;
+
+async function refreshForecast(id, path) {
+  if (!state.paths.has(path.split('?')[0])) {
+    render(id, null, 'Forecasts are not served by this client-api yet.');
+    return;
+  }
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${state.key}`, Accept: 'application/json' } });
+  if (response.status === 401 || response.status === 403) throw new Unauthorized(`${response.status}`);
+  const body = await response.json();
+  if (!response.ok) {
+    render(id, null, body.detail ?? `${path}: ${response.status}`);
+    return;
+  }
+  const points = body.points;
+  render(id, {
+    tooltip, grid,
+    legend: { top: 0, data: ['baseline', '85 % interval'] },
+    xAxis: { type: 'category', data: points.map((p) => p.date) },
+    yAxis: { type: 'value', scale: true },
+    series: [
+      { name: 'lower', type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, data: points.map((p) => p.lower) },
+      { name: '85 % interval', type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { opacity: 0.25 },
+        data: points.map((p) => +(p.upper - p.lower).toFixed(2)) },
+      { name: 'baseline', type: 'line', symbol: 'none', data: points.map((p) => p.baseline) },
+    ],
+  }, points.length ? null : 'No forecast yet.');
+}
+
 function renderModels(models) {
   render('chart-models', {
     tooltip, legend, grid: labelledGrid,
@@ -499,6 +529,8 @@ async function start() {
   live();
   every(POLL_MS, refreshSegments);
   every(POLL_MS, refreshRisk);
+  every(FORECAST_MS, () => refreshForecast('chart-forecast-mrr', '/api/forecasts/mrr'));
+  every(FORECAST_MS, () => refreshForecast('chart-forecast-dau', '/api/forecasts/users?series=dau'));
   every(ALERTS_MS, refreshAlerts);
 }
 
