@@ -30,7 +30,17 @@ public sealed record class UserView
     [Id(23)] public required decimal Ltv { get; init; }
     /// <summary>The segment predicted for 30 days from now by the promoted churn version; null while none is promoted.</summary>
     [Id(24)] public SegmentForecast? SegmentIn30Days { get; init; }
+    /// <summary>The experiments the person was exposed to: the variant and when (recorded once per experiment).</summary>
+    [Id(25)] public ExperimentExposureView[] Experiments { get; init; } = [];
 }
+
+/// <summary>One experiment exposure of a person.</summary>
+[GenerateSerializer, Immutable, Alias("sm.experiment-exposure-view")]
+public sealed record class ExperimentExposureView(
+    [property: Id(0)] string Experiment,
+    [property: Id(1)] string Variant,
+    [property: Id(2)] DateTimeOffset At,
+    [property: Id(3)] string MessageId);
 
 /// <summary>A predicted segment, its probability and the model version that predicted it.</summary>
 [GenerateSerializer, Immutable, Alias("sm.segment-forecast")]
