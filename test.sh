@@ -33,7 +33,8 @@ export SAMPLEMIND_PG
 apt_install() {
   [ "$(id -u)" = "0" ] || { say "error: $* missing and this user cannot apt-get install it"; return 1; }
   say "installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  if [ -z "${APT_UPDATED:-}" ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || return 1; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 # HOOK — browser tests: headless Chromium (Debian's package; Playwright is pointed at /usr/bin/chromium,
@@ -75,8 +76,16 @@ ensure_kubectl() {
   command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client || return 1
 }
 
+# HOOK — the published hosts run behind a real PgBouncer in transaction mode, as the production overlay runs them
+# (tests/SampleMind.IntegrationTests/Infrastructure/PgBouncer.cs): Debian's pgbouncer package.
+ensure_pgbouncer() {
+  [ -n "${PGBOUNCER_PATH:-}" ] && return 0
+  [ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer || return 1
+}
+
 ensure_browser || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_kubectl || { failed=$((failed + 1)); summary_and_exit 1; }
+ensure_pgbouncer || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_dashboard_packages || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_node_packages || { failed=$((failed + 1)); summary_and_exit 1; }
 ensure_sdk_packages || { failed=$((failed + 1)); summary_and_exit 1; }

@@ -29,6 +29,7 @@ app.MapSegmentsApi();
 app.MapModelsApi();
 app.MapChurnModelsApi();
 app.MapCohortsApi();
+app.MapRevenueApi();
 app.MapCampaignsApi();
 app.MapExperimentsApi();
 app.MapStripeWebhookApi();

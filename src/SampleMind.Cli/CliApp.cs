@@ -48,6 +48,9 @@ internal static class CliApp
                 .WithDescription("Measure ingest throughput, risk-query latency, freshness, heap per user and the SQL baseline against this machine's limits.")
                 .WithExample("bench", "--quick", "--json", "bench.json")
                 .WithExample("bench", "--target", "http://127.0.0.1:5080");
+            config.AddCommand<SampleMind.Cli.Soak.SoakCommand>("soak")
+                .WithDescription("Run 3 silos and 2 client-apis on loopback under half-capacity ingest through a kill -9, a restart and a rolling restart; report lost and doubled events, aggregate differences and latency per phase.")
+                .WithExample("soak", "--minutes", "10", "--json", "soak.json");
             config.AddCommand<TrainChurnCommand>("train-churn")
                 .WithDescription("Train the churn model on the user event log at past dates, evaluate it on held-out users at later dates, register the version.")
                 .WithExample("train-churn")

@@ -92,6 +92,47 @@ public sealed class BrowserSdkTests(BrowserSdkStack stack) : IClassFixture<Brows
         Assert.Equal(settingsBefore + 1, stack.Pages.Requests.Count(r => r == $"/v1/projects/{TestApiKeys.Write}/settings"));
     }
 
+    /// <summary>
+    /// Issue 13.2 in the browser: analytics.js on a campaign landing page sends page and track anonymously, then identify
+    /// and track as the person. The anonymous events are merged into the person exactly once: GET /api/users/{userId}
+    /// counts all four, GET /api/users/{anonymousId} answers the person, no row is left under the anonymousId, and the
+    /// visit's UTM campaign is the person's first touch.
+    /// </summary>
+    [Fact]
+    public async Task SegmentAnalyticsNext_AnonymousVisitThenIdentify_MergesIntoThePersonExactlyOnce()
+    {
+        var user = $"ajs-merge-{Guid.NewGuid():N}"[..24];
+        var campaign = $"browser-{Guid.NewGuid():N}"[..16];
+        await using var session = await SdkSession.OpenAsync(stack,
+            $"segment.html?strategy=standard&utm_source=google&utm_medium=cpc&utm_campaign={campaign}");
+
+        var anonymousId = await session.Page.EvaluateAsync<string>("userId => window.runAnonymousFirst(userId)", user);
+
+        var ct = TestContext.Current.CancellationToken;
+        await Eventually.GetAsync(() => Task.FromResult(session.ApiResponses.Count), n => n >= 4, DeliveryBound);
+        var answered = session.ApiResponses.ToList();
+        Assert.True(answered.Count == 4, $"deliveries: {string.Join(", ", answered)}\n{session.Describe()}");
+        Assert.Equal(["/v1/i", "/v1/p", "/v1/t", "/v1/t"], answered.Select(r => r.Path).Order(StringComparer.Ordinal).ToArray());
+        Assert.All(answered, r => Assert.Equal(200, r.Status));
+        Assert.True(session.ForeignRequests.Count == 0, $"requests to other hosts: {string.Join(", ", session.ForeignRequests)}");
+        Assert.True(session.Errors.Count == 0, $"console errors: {string.Join("\n", session.Errors)}");
+
+        var stored = await stack.Cluster.Database.RowsAsync(
+            "SELECT type || ':' || coalesce(event, '') FROM user_events WHERE user_id = @user ORDER BY type, event", ("user", user));
+        Assert.Equal(["identify:", "page:Pricing", "track:sample_uploaded", "track:signup_started"], stored);
+        Assert.Equal(0L, await CountAsync(anonymousId));
+        Assert.Equal(user, await stack.Cluster.Database.ScalarAsync<string>(
+            "SELECT person_id FROM identity_links WHERE merged_id = @anonymous", ("anonymous", anonymousId)));
+        Assert.Equal(campaign, await stack.Cluster.Database.ScalarAsync<string>(
+            "SELECT payload->'context'->'campaign'->>'name' FROM user_events WHERE user_id = @user AND type = 'page'", ("user", user)));
+
+        var byUser = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{user}", ct)).RootElement;
+        Assert.Equal(4, byUser.GetProperty("eventsApplied").GetInt64());
+        var byAnonymousId = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{Uri.EscapeDataString(anonymousId)}", ct)).RootElement;
+        Assert.Equal(user, byAnonymousId.GetProperty("userId").GetString());
+        Assert.Equal(4, byAnonymousId.GetProperty("eventsApplied").GetInt64());
+    }
+
     [Fact]
     public async Task APageOfAnOriginOutsideAllowedOrigins_CannotSend_AndNothingIsStored()
     {

@@ -91,7 +91,7 @@ public static class DashboardApi
             foreach (var (name, list) in new (string, object)[]
                      {
                          ("models", snapshot.Models), ("campaigns", snapshot.Campaigns), ("funnels", snapshot.Funnels), ("cohorts", snapshot.Cohorts),
-                         ("experiments", snapshot.Experiments),
+                         ("experiments", snapshot.Experiments), ("mrr", snapshot.Mrr),
                      })
             {
                 var text = JsonSerializer.Serialize(list, list.GetType(), json);

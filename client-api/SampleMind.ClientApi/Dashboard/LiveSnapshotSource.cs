@@ -6,10 +6,15 @@ using SampleMind.Experiments;
 using SampleMind.FunnelMetrics;
 using SampleMind.Kpis;
 using SampleMind.ModelVersions;
+using SampleMind.Revenue;
 
 namespace SampleMind.ClientApi.Dashboard;
 
-/// <summary>The KPI tiles of today (UTC). MRR is the revenue of the trailing 30 days (today included).</summary>
+/// <summary>
+/// The KPI tiles of today (UTC). MRR: with <c>Revenue:Source = stripe</c>, Stripe's subscriptions normalised to a month
+/// at the end of today (<see cref="MrrSource"/> "stripe"); otherwise the revenue of the trailing 30 days, today included
+/// ("trailing-30d").
+/// </summary>
 public sealed record class LiveTiles(
     DateOnly Date,
     int Dau,
@@ -18,7 +23,8 @@ public sealed record class LiveTiles(
     decimal Revenue,
     decimal Mrr,
     decimal? Arpu,
-    decimal? ConversionRate);
+    decimal? ConversionRate,
+    string MrrSource);
 
 /// <summary>Everything the live dashboard shows from the aggregate grains, as of <see cref="At"/>.</summary>
 public sealed record class LiveSnapshot(
@@ -29,15 +35,18 @@ public sealed record class LiveSnapshot(
     CampaignView[] Campaigns,
     FunnelView[] Funnels,
     CohortRow[] Cohorts,
-    ExperimentView[] Experiments);
+    ExperimentView[] Experiments,
+    MrrRow[] Mrr);
 
 /// <summary>
 /// Reads the live snapshot from the grains at most four times a second, however many dashboards are open: every
 /// <c>/api/live</c> stream shares the snapshot taken in the last <see cref="MaxAge"/> (short, so a stream's
 /// once-a-second round is never much older than the grains).
 /// </summary>
-public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time)
+public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time, IConfiguration configuration)
 {
+    private readonly bool _stripeRevenue = string.Equals(configuration["Revenue:Source"], "stripe", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Days in the DAU/WAP series and in MRR.</summary>
     public const int Days = 30;
 
@@ -70,11 +79,16 @@ public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time)
         var cohorts = CohortsApi.GetAllAsync(client);
         var funnels = Task.WhenAll(FunnelFigures.Names.Select(n => client.GetGrain<IFunnelGrain>(n).GetAsync()));
         var experiments = ExperimentsApi.ListAsync(client);
-        await Task.WhenAll(days, models, campaigns, cohorts, funnels, experiments);
+        var mrr = RevenueApi.RowsAsync(client, today.AddDays(1 - Days), today);
+        await Task.WhenAll(days, models, campaigns, cohorts, funnels, experiments, mrr);
 
         var rows = await days;
         var last = rows[^1];
-        var tiles = new LiveTiles(today, last.Dau, last.Wap, last.NewSignups, last.DailyRevenue, rows.Sum(r => r.DailyRevenue), last.Arpu, last.ConversionRate);
-        return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!, (await experiments).Value!);
+        var mrrRows = await mrr;
+        var tiles = new LiveTiles(today, last.Dau, last.Wap, last.NewSignups, last.DailyRevenue,
+            _stripeRevenue ? mrrRows[^1].Mrr : rows.Sum(r => r.DailyRevenue), last.Arpu, last.ConversionRate,
+            _stripeRevenue ? "stripe" : "trailing-30d");
+        return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!,
+            (await experiments).Value!, mrrRows);
     }
 }

@@ -33,7 +33,7 @@ public sealed class ClientDatabaseOptions
     [Required(ErrorMessage = "no PostgreSQL connection string: set SAMPLEMIND_PG or Database:ConnectionString")]
     public string ConnectionString { get; set; } = "";
 
-    /// <summary>client-api's share of PostgreSQL's connections: it reads only the cluster membership (gateways).</summary>
+    /// <summary>client-api's share of PostgreSQL's connections: the cluster membership (gateways) and the Stripe webhook store.</summary>
     [Range(1, 100)]
     public int MaxPoolSize { get; set; } = 4;
 

@@ -3,19 +3,17 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using SampleMind.Analytics.Ingest;
+using SampleMind.Analytics.Revenue;
 using SampleMind.Analytics.Users;
 using SampleMind.Users;
 
 namespace SampleMind.ClientApi.Stripe;
 
 /// <summary>
-/// Applies stored Stripe events to the people they concern, as events of the person's own log (messageId
-/// <c>stripe-{event id}</c>, so any number of deliveries or re-applications count once):
-/// <c>invoice.paid</c> → <c>payment_succeeded</c> (amount_paid in the currency's major unit),
-/// <c>invoice.payment_failed</c> → <c>payment_failed</c>, <c>customer.subscription.deleted</c> →
-/// <c>subscription_canceled</c>, each at the event's <c>created</c> time. A customer maps to a person through
-/// <c>metadata.user_id</c> (or <c>userId</c>) on a customer or subscription event; events of a customer not mapped yet
-/// stay stored and are applied when the mapping arrives.
+/// Applies stored Stripe events to the people they concern, as events of the person's own log
+/// (<see cref="StripeUserEvents"/>: one messageId per Stripe event, so deliveries and re-applications count once).
+/// A customer maps to a person through <c>metadata.user_id</c> (or <c>userId</c>) on a customer or subscription event;
+/// events of a customer not mapped yet stay stored and are applied when the mapping arrives.
 /// </summary>
 public sealed class StripeEventApplier(NpgsqlDataSource dataSource, IClusterClient cluster)
 {
@@ -97,49 +95,21 @@ public sealed class StripeEventApplier(NpgsqlDataSource dataSource, IClusterClie
         return events;
     }
 
-    /// <summary>The person's event for one Stripe event, if it is one the model reads; durable when this returns.</summary>
+    /// <summary>The person's events for one Stripe event (<see cref="StripeUserEvents"/>); durable when this returns.</summary>
     private async Task IngestAsync(string user, JsonElement stripeEvent, CancellationToken cancellationToken)
     {
-        var data = Object(stripeEvent);
-        var (name, properties) = stripeEvent.GetProperty("type").GetString() switch
+        if (Encoding(user) > IngestLimits.MaxIdBytes || user.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') >= 0)
         {
-            "invoice.paid" => (EventNames.PaymentSucceeded, Money(data, "amount_paid")),
-            "invoice.payment_failed" => (EventNames.PaymentFailed, Money(data, "amount_due")),
-            "customer.subscription.deleted" => (EventNames.SubscriptionCanceled, new JsonObject()),
-            _ => ((string?)null, (JsonObject?)null),
-        };
-        if (name is null || Encoding(user) > IngestLimits.MaxIdBytes || user.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') >= 0)
-        {
-            return; // not an event the model reads, or a metadata.user_id no person can have (the ingest limits for ids)
+            return; // a metadata.user_id no person can have (the ingest limits for ids)
         }
-        var id = stripeEvent.GetProperty("id").GetString()!;
-        var at = DateTimeOffset.FromUnixTimeSeconds(stripeEvent.GetProperty("created").GetInt64());
-        properties!["source"] = "stripe";
-        properties["stripe_event_id"] = id;
-        properties["stripe_object_id"] = Text(data, "id");
-        var messageId = $"stripe-{id}";
-        var json = new JsonObject
+        var events = StripeUserEvents.For(user, stripeEvent);
+        if (events.Count == 0)
         {
-            ["type"] = "track",
-            ["messageId"] = messageId,
-            ["userId"] = user,
-            ["event"] = name,
-            ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
-            ["properties"] = properties,
-            ["context"] = new JsonObject { ["library"] = new JsonObject { ["name"] = "samplemind-stripe" } },
-        };
+            return;
+        }
         cancellationToken.ThrowIfCancellationRequested();
-        await cluster.GetGrain<IUserGrain>(user).IngestAsync([new UserEvent(messageId, "track", name, at, json.ToJsonString())]);
+        await cluster.GetGrain<IUserGrain>(user).IngestAsync([.. events.Select(e => new UserEvent(e.MessageId, "track", e.Name, e.Timestamp, e.Json))]);
     }
 
     private static int Encoding(string s) => System.Text.Encoding.UTF8.GetByteCount(s);
-
-    /// <summary>An amount in minor units as the major unit (cents → dollars; zero-decimal currencies as they are).</summary>
-    private static JsonObject Money(JsonElement data, string field)
-    {
-        var minor = data.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
-        var currency = Text(data, "currency") ?? "usd";
-        var zeroDecimal = currency is "bif" or "clp" or "djf" or "gnf" or "jpy" or "kmf" or "krw" or "mga" or "pyg" or "rwf" or "ugx" or "vnd" or "vuv" or "xaf" or "xof" or "xpf";
-        return new JsonObject { ["amount"] = zeroDecimal ? minor : minor / 100m, ["currency"] = currency.ToUpperInvariant() };
-    }
 }

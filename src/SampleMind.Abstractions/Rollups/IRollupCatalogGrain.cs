@@ -10,6 +10,7 @@ public interface IRollupCatalogGrain : IGrainWithStringKey
     public const string ModelVersions = "model-versions";
     public const string Cohorts = "cohorts";
     public const string Segments = "segments";
+    public const string MrrMonths = "mrr-months";
 
     /// <summary>Adds a key (idempotent).</summary>
     Task AddAsync(string key);

@@ -22,4 +22,20 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Scores the user as of now and writes the result to the user index (the index refresher calls this for
     /// users without new events, whose risk still moves as time passes).</summary>
     Task RefreshIndexAsync();
+
+    /// <summary>
+    /// Identity resolution, called by the person's grain <paramref name="personId"/> (in its own turn): merges this key
+    /// into the person in one PostgreSQL transaction (the identity link written, this key's log rows moved to the
+    /// person with sequence numbers from <paramref name="firstSeq"/>, duplicates by messageId dropped), takes back this
+    /// key's share of every people-counting rollup, and from then on forwards ingest and reads to the person. When this
+    /// key is already merged, nothing moves and the result names the person it belongs to.
+    /// </summary>
+    Task<HandOverResult> HandOverAsync(string personId, long firstSeq, string via, string messageId);
 }
+
+/// <summary>What <see cref="IUserGrain.HandOverAsync"/> did: the person the key belongs to now and the rows it moved there.</summary>
+[GenerateSerializer, Immutable, Alias("sm.hand-over-result")]
+public sealed record class HandOverResult(
+    [property: Id(0)] string PersonId,
+    [property: Id(1)] bool Merged,
+    [property: Id(2)] int MovedEvents);

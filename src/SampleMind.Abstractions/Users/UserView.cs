@@ -30,8 +30,33 @@ public sealed record class UserView
     [Id(23)] public required decimal Ltv { get; init; }
     /// <summary>The segment predicted for 30 days from now by the promoted churn version; null while none is promoted.</summary>
     [Id(24)] public SegmentForecast? SegmentIn30Days { get; init; }
+    /// <summary>Monthly recurring revenue: Stripe's subscriptions normalised to a month when any webhook told of one, else the product's subscription.</summary>
+    [Id(25)] public decimal Mrr { get; init; }
+    /// <summary>Each Stripe subscription as its latest event (by Stripe's own time) shows it.</summary>
+    [Id(26)] public StripeSubscriptionView[] StripeSubscriptions { get; init; } = [];
+    /// <summary>Σ refunded by Stripe (charge.refunded), in the currency's major unit.</summary>
+    [Id(27)] public decimal Refunded { get; init; }
     /// <summary>The experiments the person was exposed to: the variant and when (recorded once per experiment).</summary>
-    [Id(25)] public ExperimentExposureView[] Experiments { get; init; } = [];
+    [Id(28)] public ExperimentExposureView[] Experiments { get; init; } = [];
+}
+
+/// <summary>A Stripe subscription as Stripe says it is.</summary>
+[GenerateSerializer, Immutable, Alias("sm.stripe-subscription-view")]
+public sealed record class StripeSubscriptionView
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public required string Status { get; init; }
+    /// <summary>Normalised to a month, after coupons; 0 unless active or past_due.</summary>
+    [Id(2)] public required decimal Mrr { get; init; }
+    [Id(3)] public string? Currency { get; init; }
+    [Id(4)] public string? Plan { get; init; }
+    [Id(5)] public string? PriceId { get; init; }
+    [Id(6)] public long Quantity { get; init; }
+    [Id(7)] public string? Interval { get; init; }
+    [Id(8)] public bool CancelAtPeriodEnd { get; init; }
+    [Id(9)] public string? Coupon { get; init; }
+    /// <summary>The Stripe event time of the observation shown.</summary>
+    [Id(10)] public required DateTimeOffset AsOf { get; init; }
 }
 
 /// <summary>One experiment exposure of a person.</summary>

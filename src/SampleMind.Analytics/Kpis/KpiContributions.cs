@@ -10,8 +10,11 @@ namespace SampleMind.Analytics.Kpis;
 /// </summary>
 public static class KpiContributions
 {
-    /// <summary>The user's share of day <paramref name="day"/> (a <see cref="DateOnly.DayNumber"/>).</summary>
-    public static KpiDayFigures ForDay(UserModel model, int day)
+    /// <summary>
+    /// The user's share of day <paramref name="day"/> (a <see cref="DateOnly.DayNumber"/>); the revenue columns from
+    /// <paramref name="source"/> (<c>Revenue:Source</c>).
+    /// </summary>
+    public static KpiDayFigures ForDay(UserModel model, int day, RevenueSource source = RevenueSource.Events)
     {
         var figures = new KpiDayFigures
         {
@@ -20,7 +23,7 @@ public static class KpiContributions
         };
         if (model.TryGetDay(day, out var b) && b.Events > 0)
         {
-            var (revenue, payments) = model.RevenueOn(day);
+            var (revenue, payments) = model.RevenueOn(day, source);
             figures.Dau = 1;
             figures.Sessions = b.SessionsEnded;
             figures.SessionSeconds = b.SessionSeconds;

@@ -20,13 +20,13 @@ public sealed class KpiDeltaTracker
     private readonly Dictionary<int, KpiDayFigures> _before = [];
     private readonly Dictionary<IsoWeek, int> _beforeWeeks = [];
 
-    private KpiDeltaTracker()
-    {
-    }
+    private readonly RevenueSource _source;
 
-    public static KpiDeltaTracker Begin(UserModel model, IEnumerable<EventFacts> events)
+    private KpiDeltaTracker(RevenueSource source) => _source = source;
+
+    public static KpiDeltaTracker Begin(UserModel model, IEnumerable<EventFacts> events, RevenueSource source = RevenueSource.Events)
     {
-        var tracker = new KpiDeltaTracker();
+        var tracker = new KpiDeltaTracker(source);
         if (model.SignupAt is { } signup)
         {
             tracker.Track(model, UserModel.DayOf(signup));
@@ -38,6 +38,17 @@ public sealed class KpiDeltaTracker
             if (e.CreatedAt is { } created)
             {
                 tracker.Track(model, UserModel.DayOf(created));
+            }
+            if (e.Name == EventNames.PaymentRefunded && e.ChargeId is { } charge)
+            {
+                // A late refund of a charge moves the refund of each later day of the same charge (cumulative amounts).
+                foreach (var refund in model.Refunds)
+                {
+                    if (refund.ChargeId == charge)
+                    {
+                        tracker.Track(model, UserModel.DayOf(refund.AtTicks));
+                    }
+                }
             }
             if (e.Name == EventNames.AnalysisCompleted)
             {
@@ -59,7 +70,7 @@ public sealed class KpiDeltaTracker
     {
         if (!_before.ContainsKey(day))
         {
-            _before[day] = KpiContributions.ForDay(model, day);
+            _before[day] = KpiContributions.ForDay(model, day, _source);
         }
     }
 
@@ -78,7 +89,7 @@ public sealed class KpiDeltaTracker
             {
                 continue; // its 7-day window reaches days no longer retained: its share was reported and stays
             }
-            var delta = KpiContributions.ForDay(model, day);
+            var delta = KpiContributions.ForDay(model, day, _source);
             delta.Add(before, -1); // the share after minus before, in place
             if (!delta.IsZero)
             {

@@ -69,6 +69,10 @@ public sealed class CompactEventStore
         Device = 1 << 22,
         ExperimentId = 1 << 23,
         VariationId = 1 << 24,
+        FromStripe = 1 << 25,
+        ChargeId = 1 << 26,
+        StripeSubscription = 1 << 27,
+        MergeFrom = 1 << 28,
     }
 
     private sealed class StringPool
@@ -149,6 +153,23 @@ public sealed class CompactEventStore
             Pooled(mask, Fields.Device, e.Device, pool);
             Pooled(mask, Fields.ExperimentId, e.ExperimentId, pool);
             Pooled(mask, Fields.VariationId, e.VariationId, pool);
+            Pooled(mask, Fields.ChargeId, e.ChargeId, pool);
+            if (e.StripeSubscription is { } o)
+            {
+                WriteVar((uint)pool.Id(o.SubscriptionId));
+                BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), o.AtTicks);
+                WriteVar((uint)o.Rank);
+                WriteRaw(o.EventId);
+                WriteVar((uint)pool.Id(o.Status));
+                Money(Fields.StripeSubscription, Fields.StripeSubscription, o.Mrr);
+                foreach (var text in new[] { o.Plan, o.PriceId, o.Interval, o.Coupon, o.Currency })
+                {
+                    WriteVar(text is null ? 0u : (uint)pool.Id(text) + 1);
+                }
+                BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), o.Quantity);
+                Reserve(1)[0] = o.CancelAtPeriodEnd ? (byte)1 : (byte)0;
+            }
+            Pooled(mask, Fields.MergeFrom, e.MergeFrom, pool);
         }
 
         public void ReadAll(List<EventFacts> events, StringPool pool)
@@ -195,6 +216,10 @@ public sealed class CompactEventStore
             Set(Fields.Device, e.Device is not null);
             Set(Fields.ExperimentId, e.ExperimentId is not null);
             Set(Fields.VariationId, e.VariationId is not null);
+            Set(Fields.FromStripe, e.FromStripe);
+            Set(Fields.ChargeId, e.ChargeId is not null);
+            Set(Fields.StripeSubscription, e.StripeSubscription is not null);
+            Set(Fields.MergeFrom, e.MergeFrom is not null);
             return mask;
         }
 
@@ -341,11 +366,36 @@ public sealed class CompactEventStore
                 Device = Pooled(mask, Fields.Device),
                 ExperimentId = Pooled(mask, Fields.ExperimentId),
                 VariationId = Pooled(mask, Fields.VariationId),
+                FromStripe = mask.HasFlag(Fields.FromStripe),
+                ChargeId = Pooled(mask, Fields.ChargeId),
+                StripeSubscription = mask.HasFlag(Fields.StripeSubscription) ? Subscription() : null,
+                MergeFrom = Pooled(mask, Fields.MergeFrom),
             };
             return traits is null ? facts : facts with { Traits = traits };
         }
 
         private string? Pooled(Fields mask, Fields field) => mask.HasFlag(field) ? pool.Get((int)ReadVar()) : null;
+
+        private Revenue.SubscriptionObservation Subscription()
+        {
+            var id = pool.Get((int)ReadVar());
+            var at = BinaryPrimitives.ReadInt64LittleEndian(_bytes.Slice(_at, 8));
+            _at += 8;
+            var rank = (int)ReadVar();
+            var eventId = ReadRaw();
+            var status = pool.Get((int)ReadVar());
+            var mrr = Money(Fields.StripeSubscription, Fields.StripeSubscription)!.Value;
+            var texts = new string?[5];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                var v = ReadVar();
+                texts[i] = v == 0 ? null : pool.Get((int)v - 1);
+            }
+            var quantity = BinaryPrimitives.ReadInt64LittleEndian(_bytes.Slice(_at, 8));
+            _at += 8;
+            var cancel = _bytes[_at++] == 1;
+            return new Revenue.SubscriptionObservation(id, at, rank, eventId, status, mrr, texts[0], texts[1], quantity, texts[2], cancel, texts[3], texts[4]);
+        }
 
         private decimal? Money(Fields mask, Fields field)
         {

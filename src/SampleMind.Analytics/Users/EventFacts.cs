@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SampleMind.Analytics.Revenue;
 
 namespace SampleMind.Analytics.Users;
 
@@ -30,6 +31,13 @@ public sealed record class EventFacts
     public string? ExperimentId { get; init; }
     public string? VariationId { get; init; }
 
+    /// <summary>A payment or refund that Stripe reported (<c>properties.source = "stripe"</c>, the webhook applier's events).</summary>
+    public bool FromStripe { get; init; }
+    /// <summary>A refund's charge (<c>payment_refunded</c>: <see cref="Amount"/> is the charge's amount refunded so far).</summary>
+    public string? ChargeId { get; init; }
+    /// <summary>A Stripe subscription as one webhook showed it (<c>stripe_subscription</c> events).</summary>
+    public SubscriptionObservation? StripeSubscription { get; init; }
+
     public IReadOnlyDictionary<string, string> Traits { get; init; } = EmptyTraits;
     public DateTimeOffset? CreatedAt { get; init; }
     public string? Email { get; init; }
@@ -39,6 +47,12 @@ public sealed record class EventFacts
     public string? UtmMedium { get; init; }
     public string? UtmCampaign { get; init; }
     public string? Device { get; init; }
+
+    /// <summary>
+    /// The key this event merges into its person (identity resolution): an identify's <c>anonymousId</c> when it also
+    /// carries a different <c>userId</c>, an alias's <c>previousId</c>; otherwise <c>null</c>.
+    /// </summary>
+    public string? MergeFrom { get; init; }
 
     private static readonly IReadOnlyDictionary<string, string> EmptyTraits = new Dictionary<string, string>();
 
@@ -77,11 +91,13 @@ public sealed record class EventFacts
             durationSeconds = durationMs / 1000.0;
         }
 
+        var name = GetString(root, "event");
+        var fromStripe = GetString(properties, "source") == "stripe";
         return new EventFacts
         {
             MessageId = GetString(root, "messageId") ?? throw new FormatException("event has no messageId"),
             Type = type,
-            Name = GetString(root, "event"),
+            Name = name,
             Timestamp = timestamp,
             Plan = GetString(properties, "plan") ?? (type == "identify" ? GetString(traitsElement, "plan") : null),
             Amount = GetDecimal(properties, "amount") ?? GetDecimal(properties, "revenue"),
@@ -98,6 +114,9 @@ public sealed record class EventFacts
             DurationSeconds = durationSeconds,
             ExperimentId = GetString(properties, "experiment_id"),
             VariationId = GetString(properties, "variation_id"),
+            FromStripe = fromStripe,
+            ChargeId = name == EventNames.PaymentRefunded ? GetString(properties, "charge_id") : null,
+            StripeSubscription = name == EventNames.StripeSubscription && type == "track" ? Subscription(properties, timestamp, root) : null,
             Traits = traits ?? EmptyTraits,
             CreatedAt = type == "identify" ? GetDate(traitsElement, "created_at") ?? GetDate(traitsElement, "createdAt") : null,
             Email = type == "identify" ? GetString(traitsElement, "email") : null,
@@ -107,8 +126,37 @@ public sealed record class EventFacts
             UtmMedium = GetString(campaign, "medium"),
             UtmCampaign = GetString(campaign, "name"),
             Device = GetString(device, "type") ?? GetString(device, "model"),
+            MergeFrom = MergeSource(root, type),
         };
     }
+
+    private static string? MergeSource(JsonElement root, string type)
+    {
+        var userId = GetString(root, "userId");
+        var from = type switch
+        {
+            "identify" when userId is not null => GetString(root, "anonymousId"),
+            "alias" => GetString(root, "previousId"),
+            _ => null,
+        };
+        return from is not null && from != (userId ?? GetString(root, "anonymousId")) ? from : null;
+    }
+
+    private static SubscriptionObservation? Subscription(JsonElement? p, DateTimeOffset at, JsonElement root)
+        => GetString(p, "subscription_id") is not { } id ? null : new SubscriptionObservation(
+            id,
+            at.UtcTicks,
+            (int)(GetDecimal(p, "stripe_rank") ?? 1),
+            GetString(p, "stripe_event_id") ?? GetString(root, "messageId") ?? "",
+            GetString(p, "status") ?? "active",
+            GetDecimal(p, "mrr") ?? 0m,
+            GetString(p, "plan"),
+            GetString(p, "price_id"),
+            (long)(GetDecimal(p, "quantity") ?? 0),
+            GetString(p, "interval"),
+            GetBool(p, "cancel_at_period_end") ?? false,
+            GetString(p, "coupon"),
+            GetString(p, "currency"));
 
     private static JsonElement? GetObject(JsonElement? parent, string name)
         => parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object ? v : null;

@@ -373,7 +373,13 @@ public sealed partial class UserModel
                 }
                 break;
             case EventNames.PaymentSucceeded:
-                _payments = InsertedSorted(_payments, new Payment(at, e.Amount ?? 0m), static (a, b) => a.AtTicks.CompareTo(b.AtTicks));
+                _payments = InsertedSorted(_payments, new Payment(at, e.Amount ?? 0m, e.FromStripe), static (a, b) => a.AtTicks.CompareTo(b.AtTicks));
+                break;
+            case EventNames.PaymentRefunded:
+                ApplyRefund(e);
+                break;
+            case EventNames.StripeSubscription:
+                ApplyStripeSubscription(e);
                 break;
             case EventNames.PaymentFailed:
                 _paymentFailures = InsertedSorted(_paymentFailures, at, static (a, b) => a.CompareTo(b));
@@ -555,7 +561,8 @@ public sealed partial class UserModel
     }
 
     /// <summary>Monthly recurring revenue of this user now (0 unless the subscription is active).</summary>
-    public decimal MonthlyRevenue => Subscription is { Status: "active", Amount: { } amount } ? amount : 0m;
+    /// <remarks>Stripe's subscriptions, once any webhook told of one (<see cref="Mrr"/>), else the product's subscription events.</remarks>
+    public decimal MonthlyRevenue => HasStripeSubscriptions ? Mrr : Subscription is { Status: "active", Amount: { } amount } ? amount : 0m;
 
     private DateTimeOffset? LastActiveAsOf(int day, DateTimeOffset at)
     {

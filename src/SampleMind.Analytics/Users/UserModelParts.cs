@@ -67,12 +67,17 @@ public readonly record struct Exposure(string Experiment, string Variant, long A
     public static readonly IComparer<Exposure> ByExperiment = Comparer<Exposure>.Create(static (a, b) => string.CompareOrdinal(a.Experiment, b.Experiment));
 }
 
-public readonly struct Payment(long atTicks, decimal amount)
+public readonly struct Payment(long atTicks, decimal amount, bool fromStripe = false)
 {
     public long AtTicks { get; } = atTicks;
     public DateTimeOffset At => new(AtTicks, TimeSpan.Zero);
     public decimal Amount { get; } = amount;
+    /// <summary>An invoice.paid of Stripe's (the webhook applier's payment_succeeded), not a payment the product reported.</summary>
+    public bool FromStripe { get; } = fromStripe;
 }
+
+/// <summary>A charge.refunded: the charge, when, its amount refunded so far (cumulative, as Stripe reports it), the event.</summary>
+public readonly record struct Refund(string ChargeId, long AtTicks, decimal Refunded, string MessageId);
 
 public sealed record class SubscriptionStatus(string Status, string? Plan, decimal? Amount, DateTimeOffset At, string MessageId);
 
@@ -109,6 +114,10 @@ public static class EventNames
     public const string SubscriptionCanceled = "subscription_canceled";
     public const string PaymentSucceeded = "payment_succeeded";
     public const string PaymentFailed = "payment_failed";
+    /// <summary>A refund (Stripe's charge.refunded): amount = the charge's amount refunded so far, charge_id.</summary>
+    public const string PaymentRefunded = "payment_refunded";
+    /// <summary>A Stripe subscription as a customer.subscription.* webhook showed it (normalised MRR, status, plan…).</summary>
+    public const string StripeSubscription = "stripe_subscription";
     public const string SupportTicketOpened = "support_ticket_opened";
     public const string AnalysisFeedback = "analysis_feedback";
     public const string ExperimentViewed = "experiment_viewed";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SampleMind.Analytics.Revenue;
 using SampleMind.Analytics.Segments;
 
 namespace SampleMind.Analytics.Users;
@@ -37,6 +38,9 @@ public sealed class UserSnapshot
     public long[] Cancellations { get; set; } = [];
     public ExposureSnapshot[] Exposures { get; set; } = [];
     public SubscriptionStatus? Subscription { get; set; }
+    /// <summary>Stripe subscription observations (absent in snapshots written before they existed: none then).</summary>
+    public SubscriptionObservation[]? StripeSubscriptions { get; set; }
+    public RefundSnapshot[]? Refunds { get; set; }
 
     /// <summary>Each funnel's step times in step order (null: not reached).</summary>
     public long?[] Activation { get; set; } = [];
@@ -54,7 +58,11 @@ public sealed record class StampedSnapshot(string V, long T, string M);
 
 public sealed record class TraitSnapshot(string K, string V, long T, string M);
 
-public sealed record class PaymentSnapshot(long T, decimal A);
+/// <summary>A payment: T time (ticks), A amount, S from Stripe.</summary>
+public sealed record class PaymentSnapshot(long T, decimal A, bool S = false);
+
+/// <summary>A refund: C charge, T time (ticks), R refunded so far, M messageId.</summary>
+public sealed record class RefundSnapshot(string C, long T, decimal R, string M);
 
 /// <summary>An experiment exposure: X experiment, V variant, T time (ticks), M messageId.</summary>
 public sealed record class ExposureSnapshot(string X, string V, long T, string M);

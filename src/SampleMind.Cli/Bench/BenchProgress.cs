@@ -7,15 +7,21 @@ namespace SampleMind.Cli.Bench;
 internal sealed class BenchProgress
 {
     private readonly ProgressContext? _context;
+    private readonly string _tool;
 
-    private BenchProgress(ProgressContext? context) => _context = context;
+    private BenchProgress(ProgressContext? context, string tool)
+    {
+        _context = context;
+        _tool = tool;
+    }
 
-    public static async Task RunAsync(Func<BenchProgress, Task> body)
+    /// <param name="tool">The prefix of the plain lines (no terminal): the command's name.</param>
+    public static async Task RunAsync(Func<BenchProgress, Task> body, string tool = "bench")
     {
         var console = EventProgress.Console;
         if (!console.Profile.Capabilities.Interactive)
         {
-            await body(new BenchProgress(null));
+            await body(new BenchProgress(null, tool));
             return;
         }
 
@@ -23,14 +29,14 @@ internal sealed class BenchProgress
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(context => body(new BenchProgress(context)));
+            .StartAsync(context => body(new BenchProgress(context, tool)));
     }
 
     /// <summary>A phase expected to take about <paramref name="seconds"/>.</summary>
-    public BenchPhase Start(string name, double seconds) => new(name, _context?.AddTask(Markup.Escape(name), maxValue: Math.Max(1, seconds)));
+    public BenchPhase Start(string name, double seconds) => new(name, _context?.AddTask(Markup.Escape(name), maxValue: Math.Max(1, seconds)), _tool);
 }
 
-internal sealed class BenchPhase(string name, ProgressTask? task)
+internal sealed class BenchPhase(string name, ProgressTask? task, string tool)
 {
     public void Update(double seconds, string detail)
     {
@@ -45,7 +51,7 @@ internal sealed class BenchPhase(string name, ProgressTask? task)
     {
         if (task is null)
         {
-            EventProgress.Console.WriteLine($"bench: {name}: {summary}");
+            EventProgress.Console.WriteLine($"{tool}: {name}: {summary}");
             return;
         }
         task.Description = Markup.Escape($"{name}: {summary}");

@@ -122,7 +122,7 @@ internal sealed class BenchStack : IAsyncDisposable
     }
 
     /// <summary>The repository root (where run.sh is), found upwards from the CLI's binary.</summary>
-    private static string FindRoot()
+    public static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

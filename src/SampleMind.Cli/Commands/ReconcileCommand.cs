@@ -23,6 +23,10 @@ public sealed class ReconcileSettings : ClusterSettings
     [Description("First UTC day (YYYY-MM-DD); default: the first day in the event log")]
     public string? From { get; set; }
 
+    [CommandOption("--revenue-source <SOURCE>")]
+    [Description("What the KPI revenue columns count, as the silos' Revenue:Source: events (default) or stripe")]
+    public string RevenueSource { get; set; } = Environment.GetEnvironmentVariable("Revenue__Source") ?? "events";
+
     [CommandOption("--to <DATE>")]
     [Description("Last UTC day (YYYY-MM-DD); default: the last day in the event log")]
     public string? To { get; set; }
@@ -32,6 +36,10 @@ public sealed class ReconcileSettings : ClusterSettings
         if (Check == Fix)
         {
             return ValidationResult.Error("say --check or --fix");
+        }
+        if (!Enum.TryParse<Analytics.Users.RevenueSource>(RevenueSource, ignoreCase: true, out _))
+        {
+            return ValidationResult.Error($"--revenue-source '{RevenueSource}' is not events or stripe");
         }
         if (Fix && (From is null || To is null))
         {
@@ -59,7 +67,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         {
             throw new CliException($"--from {from:yyyy-MM-dd} is after --to {to:yyyy-MM-dd}", 2);
         }
-        var days = await CliDatabase.RunAsync(dataSource, ds => KpiOracle.DaysAsync(ds, from, to, cancellationToken));
+        var days = await CliDatabase.RunAsync(dataSource, ds => KpiOracle.DaysAsync(ds, from, to,
+            Enum.Parse<Analytics.Users.RevenueSource>(settings.RevenueSource, ignoreCase: true), cancellationToken));
         var weeks = await CliDatabase.RunAsync(dataSource, ds => KpiOracle.WeeksAsync(ds, from, to, cancellationToken));
         await using var cluster = await ClusterConnection.ConnectAsync(dataSource, settings.ClusterId, settings.ServiceId, cancellationToken);
         var client = cluster.Client;
@@ -84,6 +93,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
             var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
+            var mrrFixed = await MrrReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {mrrFixed} MRR months from the stored Stripe events");
             return 0;
         }
 
@@ -115,6 +126,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
         differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
         differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
+        differences += await IdentityReconciler.CheckAsync(dataSource, cancellationToken);
+        differences += await MrrReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;

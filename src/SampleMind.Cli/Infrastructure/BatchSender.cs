@@ -33,8 +33,13 @@ internal sealed class BatchSender : IAsyncDisposable
     private long _acknowledged;
     private int _anySucceeded;
 
-    public BatchSender(Uri target, string writeKey, int concurrency, int maxEvents, double? eventsPerSecond, CancellationToken cancellationToken)
+    private readonly Action<double, int>? _acknowledgedAfter;
+
+    /// <param name="acknowledgedAfter">Called with (milliseconds from the first attempt to the 2xx, events) for every acknowledged batch.</param>
+    public BatchSender(Uri target, string writeKey, int concurrency, int maxEvents, double? eventsPerSecond, CancellationToken cancellationToken,
+        Action<double, int>? acknowledgedAfter = null)
     {
+        _acknowledgedAfter = acknowledgedAfter;
         _batchUri = new Uri(target, "v1/batch");
         _maxEvents = Math.Max(1, maxEvents);
         _rate = eventsPerSecond is > 0 ? new RateLimiter(eventsPerSecond.Value) : null;
@@ -159,8 +164,10 @@ internal sealed class BatchSender : IAsyncDisposable
                     await _rate.WaitAsync(batch.Count, _stop.Token);
                 }
 
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await SendAsync(batch);
                 Interlocked.Add(ref _acknowledged, batch.Count);
+                _acknowledgedAfter?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch.Count);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -9,6 +9,9 @@ namespace SampleMind.Alerts;
 /// <summary>The alert signals of each ingest's new events (they are per event, so the delta is the events' own counts).</summary>
 public sealed class AlertSignalUserRollup(AlertSignalPreAggregator sink) : IUserRollup
 {
+    /// <summary>Per-event figures: a merge moves none of them.</summary>
+    public bool CountsPeople => false;
+
     public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events)
     {
         var signals = AlertSignals.Of(events);

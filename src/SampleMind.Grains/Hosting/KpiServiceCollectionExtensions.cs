@@ -21,6 +21,7 @@ public static class KpiServiceCollectionExtensions
     public static IServiceCollection AddSampleMindKpis(this IServiceCollection services)
     {
         services.AddSampleMindRollups();
+        services.AddOptions<Revenue.RevenueOptions>().BindConfiguration("Revenue").ValidateOnStart();
         services.TryAddSingleton<KpiPreAggregator>();
         services.TryAddSingleton<IKpiDeltaSink>(sp => sp.GetRequiredService<KpiPreAggregator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, KpiPreAggregator>(sp => sp.GetRequiredService<KpiPreAggregator>()));

@@ -19,6 +19,7 @@ public static class UserServiceCollectionExtensions
         services.AddOptions<UserGrainOptions>().BindConfiguration("Users").ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
+        services.TryAddSingleton<Identity.IIdentityLinks, Identity.PostgresIdentityLinks>();
         services.TryAddSingleton<IChurnScorer, RuleChurnScorer>();
         services.TryAddSingleton<UserRollups>();
         services.AddOptions<CardinalityOptions>().BindConfiguration("Cardinality").ValidateDataAnnotations().ValidateOnStart();
@@ -33,6 +34,7 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindAlerts();
         services.AddSampleMindRetention();
         services.AddSampleMindExperiments();
+        services.AddSampleMindMrr();
         return services;
     }
 

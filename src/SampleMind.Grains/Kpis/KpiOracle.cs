@@ -1,5 +1,6 @@
 using Npgsql;
 using SampleMind.Analytics.Kpis;
+using SampleMind.Analytics.Users;
 using SampleMind.Rollups;
 
 namespace SampleMind.Kpis;
@@ -21,7 +22,12 @@ public static class KpiOracle
     private static string Number(string property) => OracleSql.Number(property);
 
     /// <summary>The figures of every day from <paramref name="from"/> to <paramref name="to"/> (inclusive); days without any figure are absent.</summary>
-    public static async Task<SortedDictionary<DateOnly, KpiDayFigures>> DaysAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    public static Task<SortedDictionary<DateOnly, KpiDayFigures>> DaysAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+        => DaysAsync(dataSource, from, to, RevenueSource.Events, cancellationToken);
+
+    /// <summary>As <see cref="DaysAsync(NpgsqlDataSource, DateOnly, DateOnly, CancellationToken)"/>, the revenue columns from <paramref name="source"/>.</summary>
+    public static async Task<SortedDictionary<DateOnly, KpiDayFigures>> DaysAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to,
+        RevenueSource source, CancellationToken cancellationToken = default)
     {
         var result = new SortedDictionary<DateOnly, KpiDayFigures>();
         KpiDayFigures For(DateOnly day) => result.TryGetValue(day, out var f) ? f : result[day] = new KpiDayFigures();
@@ -32,15 +38,18 @@ public static class KpiOracle
             await utc.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        var payment = source == RevenueSource.Stripe
+            ? $"type = 'track' AND event = 'payment_succeeded' AND {OracleSql.Text("source")} = 'stripe'"
+            : "type = 'track' AND event = 'payment_succeeded'";
         var perDay = $"""
             {Events}
             SELECT day,
                    count(DISTINCT user_id),
                    count(*) FILTER (WHERE type = 'track' AND event = 'session_ended' AND s IS NOT NULL AND s >= 0),
                    coalesce(sum(round(s)) FILTER (WHERE type = 'track' AND event = 'session_ended' AND s >= 0), 0),
-                   coalesce(sum(coalesce({Number("amount")}, {Number("revenue")}, 0)) FILTER (WHERE type = 'track' AND event = 'payment_succeeded'), 0),
-                   count(*) FILTER (WHERE type = 'track' AND event = 'payment_succeeded'),
-                   count(DISTINCT user_id) FILTER (WHERE type = 'track' AND event = 'payment_succeeded'),
+                   coalesce(sum(coalesce({Number("amount")}, {Number("revenue")}, 0)) FILTER (WHERE {payment}), 0),
+                   count(*) FILTER (WHERE {payment}),
+                   count(DISTINCT user_id) FILTER (WHERE {payment}),
                    count(*) FILTER (WHERE type = 'track' AND event = 'analysis_completed'),
                    coalesce(sum({Number("processing_time_ms")}) FILTER (WHERE type = 'track' AND event = 'analysis_completed'), 0),
                    count({Number("processing_time_ms")}) FILTER (WHERE type = 'track' AND event = 'analysis_completed'),
@@ -70,6 +79,29 @@ public static class KpiOracle
                 f.AccuracySum = reader.GetDecimal(10);
                 f.AccuracyCount = (int)reader.GetInt64(11);
             }
+        }
+
+        if (source == RevenueSource.Stripe)
+        {
+            // A charge's refunds of a day: its largest amount refunded so far on that day minus before it (Stripe reports
+            // the cumulative amount), as UserModel.RefundsOn.
+            var refunds = $"""
+                {Events},
+                r AS (
+                    SELECT user_id, {OracleSql.Text("charge_id")} AS charge, day, max(coalesce({Number("amount")}, {Number("revenue")})) AS m
+                    FROM ev
+                    WHERE type = 'track' AND event = 'payment_refunded' AND {OracleSql.Text("charge_id")} IS NOT NULL
+                      AND coalesce({Number("amount")}, {Number("revenue")}) IS NOT NULL
+                    GROUP BY 1, 2, 3
+                ),
+                inc AS (
+                    SELECT day, greatest(m - greatest(coalesce(max(m) OVER (PARTITION BY user_id, charge ORDER BY day
+                                                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0), 0) AS refunded
+                    FROM r
+                )
+                SELECT day, sum(refunded) FROM inc WHERE day BETWEEN @from AND @to GROUP BY day
+                """;
+            await ReadAsync(connection, refunds, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).Revenue -= reader.GetDecimal(1), cancellationToken);
         }
 
         var features = $"""

@@ -9,6 +9,9 @@ namespace SampleMind.ModelVersions;
 /// <remarks>Keys past the model-version ceiling are counted under "(other)" (<see cref="DimensionRegistry"/>).</remarks>
 public sealed class ModelVersionUserRollup(IModelVersionDeltaSink sink, DimensionRegistry registry) : IUserRollup
 {
+    /// <summary>Per-event figures: a merge moves none of them.</summary>
+    public bool CountsPeople => false;
+
     public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events)
     {
         var figures = ModelVersionFigures.Of(events);

@@ -12,6 +12,13 @@ namespace SampleMind.Users;
 public interface IUserRollup
 {
     IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events);
+
+    /// <summary>
+    /// True (the default) when the rollup counts people, so a merge moves the merged key's share to the person (the
+    /// merged grain reports its share to zero, the person's grain its share after minus before). False when its figures
+    /// belong to events whoever sent them (model-version requests, alert signals): a merge changes none of them.
+    /// </summary>
+    bool CountsPeople => true;
 }
 
 /// <summary>What a rollup captured before the events were applied.</summary>
@@ -24,4 +31,7 @@ public interface IUserRollupCapture
 public sealed class UserRollups(IEnumerable<IUserRollup> rollups)
 {
     public IReadOnlyList<IUserRollup> All { get; } = [.. rollups];
+
+    /// <summary>The rollups that count people: the ones a merge moves (see <see cref="IUserRollup.CountsPeople"/>).</summary>
+    public IReadOnlyList<IUserRollup> People => field ??= [.. All.Where(r => r.CountsPeople)];
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Users;
 using SampleMind.Churn;
+using SampleMind.Identity;
 using SampleMind.Ingest;
 using SampleMind.Rollups;
 
@@ -14,6 +15,7 @@ namespace SampleMind.Users;
 public sealed class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
+    IIdentityLinks identity,
     UserRollups rollups,
     IChurnScorer churnScorer,
     IUserIndexSink index,
@@ -31,11 +33,24 @@ public sealed class UserGrain(
     private long _appliedSeq;
     private int _sinceSnapshot;
     private IGrainTimer? _snapshotTimer; // only while a snapshot is pending: most live users hold none
+    private string? _mergedInto; // set once this key is merged into a person: ingest and reads go there
+
+    /// <summary>How many merged keys a merge follows before it gives up (a chain is re-pointed flat by every merge).</summary>
+    private const int MaxMergeHops = 8;
 
     private string UserId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A merged key keeps no state of its own: its events are the person's (the merge moved them in the same
+        // transaction that wrote the link), so its snapshot, if a crash left one, is not read.
+        if (await identity.PersonOfAsync(UserId, cancellationToken) is { } person)
+        {
+            _mergedInto = person;
+            state.State.Model = null;
+            return;
+        }
+
         _appliedSeq = state.State.AppliedSeq;
         if (state.State.Model is { Length: > 0 } bytes)
         {
@@ -74,7 +89,7 @@ public sealed class UserGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_sinceSnapshot > 0)
+        if (_sinceSnapshot > 0 && _mergedInto is null)
         {
             await WriteSnapshotAsync();
         }
@@ -83,6 +98,10 @@ public sealed class UserGrain(
     public async Task<IngestResult> IngestAsync(UserEvent[] events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        if (_mergedInto is { } person)
+        {
+            return await GrainFactory.GetGrain<IUserGrain>(person).IngestAsync(events);
+        }
 
         // Parse before anything is stored: an event the model cannot read must never reach the log.
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -145,10 +164,21 @@ public sealed class UserGrain(
             }
         }
 
-        if (applied > 0)
+        // Identity resolution after the events are durable and applied: every identify/alias of the call runs its merge,
+        // a duplicate (a client's retry) too, so a merge a crash interrupted is resumed; one already done is a no-op.
+        var absorbed = 0;
+        foreach (var (e, facts) in accepted)
+        {
+            if (facts.MergeFrom is { } from)
+            {
+                absorbed += await MergeAsync(from, facts.Type, e.MessageId);
+            }
+        }
+
+        if (applied + absorbed > 0)
         {
             PostIndexRow(); // the segment and risk as of now, once per ingest (segment moves roll up through SegmentUserRollup)
-            SnapshotPending(applied);
+            SnapshotPending(applied + absorbed);
             if (_sinceSnapshot >= options.Value.SnapshotEveryEvents)
             {
                 await WriteSnapshotAsync();
@@ -158,8 +188,131 @@ public sealed class UserGrain(
         return new IngestResult(events.Length, applied, events.Length - applied, _model.EventsApplied);
     }
 
+    /// <summary>
+    /// Merges <paramref name="from"/> into this person; returns the events it brought. The root of <paramref name="from"/>
+    /// is read from the identity map first, so the grain called is never a merged one (which would forward to us and
+    /// wait on this very turn). An identify takes only a key not yet merged (an anonymousId stays with the first person
+    /// it was identified as); an alias takes the whole person the key belongs to.
+    /// </summary>
+    private async Task<int> MergeAsync(string from, string via, string messageId)
+    {
+        var key = from;
+        for (var hop = 0; hop < MaxMergeHops; hop++)
+        {
+            var root = await identity.PersonOfAsync(key) ?? key;
+            if (root == UserId)
+            {
+                return 0; // already this person's (a retry, or a loop a→b then b→a)
+            }
+            if (root != key && via == "identify")
+            {
+                logger.LogInformation("{Key} already belongs to {Person}; the identify by {UserId} leaves it there", key, root, UserId);
+                return 0;
+            }
+            HandOverResult result;
+            await using (var claim = await identity.TryClaimPairAsync(root, UserId)
+                ?? throw new InvalidOperationException($"a merge of {root} and {UserId} is in progress; retry"))
+            {
+                result = await GrainFactory.GetGrain<IUserGrain>(root).HandOverAsync(UserId, _nextSeq, via, messageId);
+            }
+            if (result.Merged)
+            {
+                logger.LogInformation("{Key} merged into {UserId} by {Via}: {Moved} events moved", root, UserId, via, result.MovedEvents);
+                return await AbsorbLogTailAsync();
+            }
+            key = result.PersonId; // merged meanwhile: follow it
+            if (via == "identify" && key != UserId)
+            {
+                return 0;
+            }
+        }
+        throw new InvalidOperationException($"the identity chain from {from} is longer than {MaxMergeHops} hops");
+    }
+
+    /// <summary>Applies the rows a merge moved into this person's log, reporting this person's share after minus before.</summary>
+    private async Task<int> AbsorbLogTailAsync()
+    {
+        var facts = new List<EventFacts>();
+        var last = _appliedSeq;
+        await foreach (var stored in eventLog.ReadAfterAsync(UserId, _appliedSeq))
+        {
+            facts.Add(EventFacts.Parse(stored.Payload));
+            last = Math.Max(last, stored.Seq);
+        }
+        if (facts.Count == 0)
+        {
+            return 0;
+        }
+        var model = Writable();
+        var captures = rollups.People.Select(r => r.Begin(model, facts)).ToArray();
+        foreach (var f in facts)
+        {
+            model.Apply(f);
+        }
+        foreach (var capture in captures)
+        {
+            capture.Complete(model);
+        }
+        _appliedSeq = last;
+        _nextSeq = last + 1;
+        return facts.Count;
+    }
+
+    public async Task<HandOverResult> HandOverAsync(string personId, long firstSeq, string via, string messageId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(personId);
+        if (_mergedInto is { } person)
+        {
+            return new HandOverResult(person, Merged: false, MovedEvents: 0);
+        }
+        if (personId == UserId)
+        {
+            return new HandOverResult(UserId, Merged: false, MovedEvents: 0);
+        }
+
+        IdentityMerge merge;
+        try
+        {
+            merge = await identity.MergeAsync(UserId, personId, firstSeq, via, messageId);
+        }
+        catch
+        {
+            this.DeactivateOnIdle(); // it may have committed: the next activation reads the link
+            throw;
+        }
+
+        // This key's share of every people-counting rollup goes to zero (the person's grain reports its own share after
+        // minus before when it applies the moved rows); per-event rollups move nothing.
+        if (merge.Payloads.Count > 0 && !ReferenceEquals(_model, s_noEvents))
+        {
+            var facts = merge.Payloads.Select(EventFacts.Parse).ToArray();
+            var captures = rollups.People.Select(r => r.Begin(_model, facts)).ToArray();
+            var nothing = new UserModel { UserId = UserId };
+            foreach (var capture in captures)
+            {
+                capture.Complete(nothing);
+            }
+        }
+        _mergedInto = personId;
+        _model = s_noEvents;
+        _appliedSeq = 0;
+        _nextSeq = 1;
+        _sinceSnapshot = 0;
+        _snapshotTimer?.Dispose();
+        _snapshotTimer = null;
+        if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+        return new HandOverResult(personId, Merged: true, merge.MovedEvents);
+    }
+
     public Task<UserView?> GetAsync()
     {
+        if (_mergedInto is { } person)
+        {
+            return GrainFactory.GetGrain<IUserGrain>(person).GetAsync();
+        }
         if (_model.EventsApplied == 0)
         {
             return Task.FromResult<UserView?>(null);
@@ -171,6 +324,10 @@ public sealed class UserGrain(
 
     public Task<RiskView?> GetRiskAsync()
     {
+        if (_mergedInto is { } person)
+        {
+            return GrainFactory.GetGrain<IUserGrain>(person).GetRiskAsync();
+        }
         if (_model.EventsApplied == 0)
         {
             return Task.FromResult<RiskView?>(null);
@@ -180,7 +337,7 @@ public sealed class UserGrain(
 
     public Task RefreshIndexAsync()
     {
-        if (_model.EventsApplied > 0)
+        if (_mergedInto is null && _model.EventsApplied > 0)
         {
             PostIndexRow();
         }

@@ -59,7 +59,8 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
 {
     private const string UpsertSql = """
         INSERT INTO user_index AS i (user_id, segment, risk_score, risk_level, ltv, realized_revenue, model_version, last_active_at, scored_at)
-        SELECT * FROM unnest(@u, @s, @r, @l, @v, @rr, @m, @a, @t)
+        SELECT * FROM unnest(@u, @s, @r, @l, @v, @rr, @m, @a, @t) AS r(user_id)
+        WHERE NOT EXISTS (SELECT 1 FROM identity_links l WHERE l.merged_id = r.user_id) -- a merged key has no row of its own
         ON CONFLICT (user_id) DO UPDATE SET
             segment = excluded.segment, risk_score = excluded.risk_score, risk_level = excluded.risk_level, ltv = excluded.ltv,
             realized_revenue = excluded.realized_revenue, model_version = excluded.model_version,
@@ -172,7 +173,16 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
 
     private async Task UpsertAsync(UserIndexRow[] rows, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(UpsertSql);
+        // Under the exclusive side of the index lock, so a merge in flight (which holds the shared side until it commits)
+        // is either seen (its link hides the merged key's row) or comes after (and deletes the row it finds).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var gate = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@k)", connection, transaction))
+        {
+            gate.Parameters.AddWithValue("k", Identity.PostgresIdentityLinks.IndexLockKey);
+            await gate.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = new NpgsqlCommand(UpsertSql, connection, transaction);
         Add(command, "u", NpgsqlDbType.Text, rows.Select(r => r.UserId));
         Add(command, "s", NpgsqlDbType.Text, rows.Select(r => r.Segment));
         Add(command, "r", NpgsqlDbType.Double, rows.Select(r => r.Score));
@@ -183,6 +193,7 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         Add(command, "a", NpgsqlDbType.TimestampTz, rows.Select(r => r.LastActiveAt));
         Add(command, "t", NpgsqlDbType.TimestampTz, rows.Select(r => r.ScoredAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static void Add<T>(NpgsqlCommand command, string name, NpgsqlDbType type, IEnumerable<T> values)

@@ -52,6 +52,14 @@ internal static class UserViews
             ChurnFeatures = ToWire(features),
             Risk = ToRisk(model.UserId, segment, assessment, now),
             Ltv = assessment.Ltv,
+            Mrr = model.MonthlyRevenue,
+            Refunded = model.Refunded,
+            StripeSubscriptions = [.. model.StripeSubscriptionsNow.Select(o => new StripeSubscriptionView
+            {
+                Id = o.SubscriptionId, Status = o.Status, Mrr = o.Mrr, Currency = o.Currency, Plan = o.Plan, PriceId = o.PriceId,
+                Quantity = o.Quantity, Interval = o.Interval, CancelAtPeriodEnd = o.CancelAtPeriodEnd, Coupon = o.Coupon,
+                AsOf = new DateTimeOffset(o.AtTicks, TimeSpan.Zero),
+            })],
             SegmentIn30Days = scorer.ForecastSegment(model, features) is { } f ? new SegmentForecast(f.Segment, f.Probability, f.ModelVersion) : null,
             Experiments = [.. model.Exposures.ToArray().Select(x =>
                 new ExperimentExposureView(x.Experiment, x.Variant, new DateTimeOffset(x.AtTicks, TimeSpan.Zero), x.MessageId))],

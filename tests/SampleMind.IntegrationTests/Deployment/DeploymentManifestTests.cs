@@ -215,6 +215,47 @@ public sealed class DeploymentManifestTests
     }
 
     /// <summary>A generated secret's name without kustomize's content-hash suffix (the local overlay generates it).</summary>
+    /// <summary>
+    /// The Grafana dashboard in deploy/grafana imports as one: unique panel ids, panels that do not overlap on the
+    /// grid, every query on the dashboard's Prometheus data-source variable, and every SampleMind metric it names is
+    /// an instrument the code defines (the scrape of running hosts checks the rest: PublishedHostsProcessTests).
+    /// </summary>
+    [Fact]
+    public void TheGrafanaDashboard_IsWellFormed_AndNamesOnlyInstrumentsTheCodeDefines()
+    {
+        using var dashboard = GrafanaDashboard.Load();
+        Assert.Equal("datasource", dashboard.RootElement.GetProperty("templating").GetProperty("list")[0].GetProperty("name").GetString());
+        var panels = GrafanaDashboard.Panels(dashboard);
+        Assert.Equal(panels.Count, panels.Select(p => p.Id).Distinct().Count());
+        var cells = new Dictionary<(int X, int Y), string>();
+        foreach (var panel in panels)
+        {
+            var grid = panel.Element.GetProperty("gridPos");
+            var (x, y, w, h) = (grid.GetProperty("x").GetInt32(), grid.GetProperty("y").GetInt32(), grid.GetProperty("w").GetInt32(), grid.GetProperty("h").GetInt32());
+            Assert.True(x >= 0 && w > 0 && x + w <= 24 && h > 0, $"panel {panel.Title} is off the 24-column grid");
+            for (var cx = x; cx < x + w; cx++)
+            {
+                for (var cy = y; cy < y + h; cy++)
+                {
+                    Assert.True(cells.TryAdd((cx, cy), panel.Title), $"panels {panel.Title} and {cells.GetValueOrDefault((cx, cy))} overlap");
+                }
+            }
+            if (panel.Type != "row")
+            {
+                Assert.Equal("${datasource}", panel.Element.GetProperty("datasource").GetProperty("uid").GetString());
+                Assert.NotEmpty(panel.Element.GetProperty("targets").EnumerateArray());
+            }
+        }
+
+        var own = GrafanaDashboard.OwnInstrumentSeries();
+        var queries = GrafanaDashboard.Queries(dashboard);
+        var named = queries.SelectMany(q => GrafanaDashboard.Metrics(q.Expression)).Where(m => m.StartsWith("samplemind_", StringComparison.Ordinal)).ToHashSet();
+        Assert.All(named, metric => Assert.True(own.ContainsKey(metric), $"the dashboard reads {metric}, which no SampleMind instrument exports"));
+        // Every instrument of ours is on the dashboard (a histogram through one of its series).
+        var shown = own.Where(s => named.Contains(s.Key)).Select(s => s.Value).ToHashSet();
+        Assert.Equal(own.Values.Distinct().Order(), shown.Order());
+    }
+
     private static string BaseName(string name, string overlay) =>
         overlay == "local" && name.LastIndexOf('-') is var dash and > 0 ? name[..dash] : name;
 

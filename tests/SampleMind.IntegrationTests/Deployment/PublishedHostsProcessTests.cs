@@ -42,19 +42,23 @@ public sealed partial class PublishedHostsProcessTests
             Assert.True(migrateExit == 0, migrateOutput);
             Assert.Contains("applied", migrateOutput, StringComparison.Ordinal);
 
+            // Production's hosts reach PostgreSQL through PgBouncer in transaction mode (Database__PgBouncer=true in the
+            // overlay); here a real PgBouncer in that mode stands in front of the test database.
+            await using var bouncer = await PgBouncer.StartAsync(database.ConnectionString, ct);
+            var throughBouncer = bouncer.ConnectionStringFor(database.Name);
+
             var clusterId = $"it-pub-{Guid.NewGuid():N}"[..16];
             var ports = SiloPorts.Free();
-            var siloEnvironment = ManifestEnvironment(objects, "samplemind-silo", database.ConnectionString, clusterId);
+            var siloEnvironment = ManifestEnvironment(objects, "samplemind-silo", throughBouncer, clusterId);
             // Not in a pod: no POD_* variables for Orleans' Kubernetes hosting, so loopback endpoints on free ports.
             siloEnvironment["Orleans__KubernetesHosting"] = "false";
             siloEnvironment["Orleans__AdvertisedIPAddress"] = "127.0.0.1";
             siloEnvironment["Orleans__SiloPort"] = ports.SiloPort.ToString(CultureInfo.InvariantCulture);
             siloEnvironment["Orleans__GatewayPort"] = ports.GatewayPort.ToString(CultureInfo.InvariantCulture);
-            // Production points at PgBouncer; this PostgreSQL is direct, which the PgBouncer settings also work against.
             await using var siloHost = HostProcess.Start("published silo", EntryPoint("silo.Dockerfile", silo), ports.HttpPort, siloEnvironment);
             await siloHost.WaitForReadyAsync(ReadyBound, ct);
 
-            var clientEnvironment = ManifestEnvironment(objects, "samplemind-client-api", database.ConnectionString, clusterId);
+            var clientEnvironment = ManifestEnvironment(objects, "samplemind-client-api", throughBouncer, clusterId);
             foreach (var (key, value) in TestApiKeys.ClientApiEnvironment())
             {
                 clientEnvironment[key] = value;
@@ -106,8 +110,14 @@ public sealed partial class PublishedHostsProcessTests
             Assert.Contains("\nsamplemind_user_index_lag", siloMetrics, StringComparison.Ordinal);
             Assert.Contains("\nsamplemind_churn_model_version", siloMetrics, StringComparison.Ordinal);
             Assert.Matches(OrleansMetric(), siloMetrics);
+            AssertTheGrafanaDashboardReadsWhatTheHostsExport(clientAfter + "\n" + siloMetrics);
             var user = await http.GetStringAsync("/api/users/pub-0", ct);
             Assert.Contains("\"eventsApplied\":5", user, StringComparison.Ordinal);
+            // Every connection of both hosts went through the bouncer: it logged their logins to this database, and the
+            // database has no client other than the bouncer (and this test's own pool, which connects directly).
+            Assert.True(Regex.Count(bouncer.Log, $"login attempt: db={database.Name} ") >= 2, bouncer.Log);
+            Assert.True(objects.Where(o => o.Kind() == "Deployment").All(d => d.PodSpec().Seq("containers").Single().Environment(objects).GetValueOrDefault("Database__PgBouncer") == "true"),
+                "the production overlay does not set Database__PgBouncer on every Deployment");
         }
         finally
         {
@@ -116,6 +126,40 @@ public sealed partial class PublishedHostsProcessTests
                 Directory.Delete(publish, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Every metric the Grafana dashboard queries is exported by one of the hosts (in this scrape, or — for our own
+    /// instruments that have recorded nothing yet, such as refusals — defined under that name), and every label it
+    /// groups by is carried by that metric's samples. The exporter's naming agrees with the names we derive.
+    /// </summary>
+    private static void AssertTheGrafanaDashboardReadsWhatTheHostsExport(string scrapes)
+    {
+        var exported = GrafanaDashboard.SeriesLabels(scrapes);
+        var own = GrafanaDashboard.OwnInstrumentSeries();
+        foreach (var name in exported.Keys.Where(n => n.StartsWith("samplemind_", StringComparison.Ordinal)))
+        {
+            Assert.True(own.ContainsKey(name), $"{name} is exported but not derived from our instruments' names");
+        }
+        using var dashboard = GrafanaDashboard.Load();
+        var checkedMetrics = 0;
+        foreach (var query in GrafanaDashboard.Queries(dashboard))
+        {
+            foreach (var metric in GrafanaDashboard.Metrics(query.Expression))
+            {
+                checkedMetrics++;
+                if (!exported.TryGetValue(metric, out var labels))
+                {
+                    Assert.True(own.ContainsKey(metric), $"panel {query.Panel}: {metric} is neither exported by the hosts nor one of our instruments");
+                    continue;
+                }
+                foreach (var label in GrafanaDashboard.GroupingLabels(query.Expression).Where(l => l is not ("le" or "instance" or "job")))
+                {
+                    Assert.True(labels.Contains(label), $"panel {query.Panel}: {metric} has no label {label} (it has {string.Join(", ", labels)})");
+                }
+            }
+        }
+        Assert.True(checkedMetrics >= 30, $"only {checkedMetrics} metric references found on the dashboard");
     }
 
     /// <summary>`dotnet publish` of the build the tests run (no second compile), as the Dockerfiles publish.</summary>

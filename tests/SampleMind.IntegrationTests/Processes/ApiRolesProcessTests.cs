@@ -34,6 +34,8 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
         { "GET", "/api/risk", "Read", 200, null },
         { "GET", "/api/risk/summary", "Read", 200, null },
         { "GET", "/api/cohorts", "Read", 200, null },
+        { "GET", "/api/revenue/mrr", "Read", 200, null },
+        { "GET", "/api/revenue/summary", "Read", 200, null },
         { "GET", "/api/funnels/{name}", "Read", 404, null },
         { "GET", "/api/campaigns", "Read", 200, null },
         { "GET", "/api/campaigns/{id}", "Read", 404, null },

@@ -133,12 +133,12 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// Runs <c>reconcile --check</c> until it finds no difference (the pre-aggregators flush about once a second; a
     /// generous bound of 30 tries), asserts it did, and returns its output.
     /// </summary>
-    public async Task<string> AssertReconciledAsync(CancellationToken cancellationToken)
+    public async Task<string> AssertReconciledAsync(CancellationToken cancellationToken, params string[] options)
     {
         (int ExitCode, string Output) check = default;
         for (var attempt = 0; attempt < 30; attempt++)
         {
-            check = await RunCliAsync(cancellationToken, "reconcile", "--check");
+            check = await RunCliAsync(cancellationToken, ["reconcile", "--check", .. options]);
             if (check.ExitCode == 0)
             {
                 break;

@@ -38,7 +38,15 @@ public sealed class CompactEventStoreTests
             b.Track("session_ended", s_now.AddDays(-6), new { duration_ms = 1500 }),
             b.Track("payment_succeeded", s_now.AddDays(-5), new { amount = 34.99m, plan = "pro" }),
             b.Track("subscription_canceled", s_now.AddDays(-4), new { revenue = -12.5m, error = true, correct = false }),
+            b.Track("payment_refunded", s_now.AddDays(-3), new { amount = 10m, charge_id = "ch_1", source = "stripe" }),
+            b.Track("stripe_subscription", s_now.AddDays(-3), new
+            {
+                subscription_id = "sub_1", status = "active", mrr = 41.58m, currency = "USD", plan = "pro_year", price_id = "price_1",
+                quantity = 2, interval = "year", cancel_at_period_end = true, coupon = "pct10", stripe_event_id = "evt_1", stripe_rank = 1,
+                source = "stripe",
+            }),
             """{"type":"page","name":"Pricing","messageId":"u-all-p1","userId":"u-all","timestamp":"2026-05-30T10:00:00.000Z","context":{"campaign":{"source":"news","medium":"email","name":"june"},"device":{"type":"tablet"}}}""",
+            """{"type":"alias","previousId":"anon-7","messageId":"u-all-a1","userId":"u-all","timestamp":"2026-05-31T10:00:00.000Z"}""",
         }.Select(EventFacts.Parse).ToList();
         // Cover every optional field at least once, so a field the store forgot would show.
         Assert.All(typeof(EventFacts).GetProperties().Where(p => Nullable.GetUnderlyingType(p.PropertyType) is not null || !p.PropertyType.IsValueType),

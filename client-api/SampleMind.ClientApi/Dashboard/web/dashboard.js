@@ -14,6 +14,7 @@ const state = {
   days: new Map(), // 'YYYY-MM-DD' → KPI day row
   window: null, // { from, to } of the day series
   tiles: null,
+  mrr: [], // MRR rows of the last 30 days (GET /api/revenue/mrr's shape)
   charts: new Map(),
   started: false,
 };
@@ -105,6 +106,23 @@ function renderActivity() {
 }
 
 const labelledGrid = { ...grid, bottom: 72 };
+
+// ChartMogul's movements as stacked bars (gains up, losses down) and MRR at the end of each day as a line.
+const MRR_MOVEMENTS = [['New', 'new'], ['Expansion', 'expansion'], ['Reactivation', 'reactivation'], ['Contraction', 'contraction'], ['Churn', 'churn']];
+
+function renderMrr(rows) {
+  state.mrr = rows;
+  const moved = rows.some((r) => r.mrr !== 0 || r.net !== 0);
+  render('chart-mrr', {
+    tooltip, legend, grid,
+    xAxis: { type: 'category', data: rows.map((r) => r.date) },
+    yAxis: [{ type: 'value', name: 'movement $' }, { type: 'value', name: 'MRR $' }],
+    series: [
+      ...MRR_MOVEMENTS.map(([name, field]) => ({ name, type: 'bar', stack: 'movements', data: rows.map((r) => r[field]) })),
+      { name: 'MRR', type: 'line', yAxisIndex: 1, data: rows.map((r) => r.mrr) },
+    ],
+  }, moved ? null : 'No Stripe subscriptions yet (point a Stripe webhook at /webhooks/stripe).');
+}
 
 function renderModels(models) {
   render('chart-models', {
@@ -313,6 +331,9 @@ function renderTiles() {
   setTile('signups', t.signups, fmtInt);
   setTile('revenue', t.revenue, fmtMoney);
   setTile('mrr', t.mrr, fmtMoney);
+  const stripe = t.mrrSource === 'stripe';
+  $('tile-mrr-note').textContent = stripe ? 'Stripe subscriptions' : 'trailing 30 days';
+  $('tile-mrr-label').title = stripe ? 'Monthly recurring revenue of the Stripe subscriptions, normalised to a month' : 'Revenue of the trailing 30 days';
   setTile('arpu', t.arpu, fmtMoney);
   setTile('conversion', t.conversionRate, fmtPercent);
   const yesterday = new Date(`${t.date}T00:00:00Z`);
@@ -342,6 +363,7 @@ const handlers = {
   funnels: renderFunnels,
   cohorts: renderCohorts,
   experiments: renderExperiments,
+  mrr: renderMrr,
   unavailable() {
     setStatus('unavailable', 'cluster unavailable');
   },

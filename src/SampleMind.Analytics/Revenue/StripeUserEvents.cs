@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SampleMind.Analytics.Users;
+
+namespace SampleMind.Analytics.Revenue;
+
+/// <summary>One event of a person's log made from a Stripe event (Segment-spec track JSON).</summary>
+public sealed record class StripeUserEvent(string MessageId, string Name, DateTimeOffset Timestamp, string Json);
+
+/// <summary>
+/// The person's events for one Stripe event, at the event's <c>created</c> time, messageId <c>stripe-{event id}</c>
+/// (so any number of deliveries or re-applications count once): <c>invoice.paid</c> → <c>payment_succeeded</c>
+/// (amount_paid in the major unit), <c>invoice.payment_failed</c> → <c>payment_failed</c>, <c>charge.refunded</c> →
+/// <c>payment_refunded</c> (the charge's amount_refunded so far), <c>customer.subscription.*</c> →
+/// <c>stripe_subscription</c> (status, normalised MRR, plan, quantity, coupon: <see cref="StripeSubscriptions"/>); a
+/// deletion also → <c>subscription_canceled</c> (messageId <c>stripe-{id}-canceled</c>), which churn features read.
+/// </summary>
+public static class StripeUserEvents
+{
+    public static List<StripeUserEvent> For(string user, JsonElement stripeEvent)
+    {
+        var data = stripeEvent.GetProperty("data").GetProperty("object");
+        var type = stripeEvent.GetProperty("type").GetString()!;
+        var id = stripeEvent.GetProperty("id").GetString()!;
+        var at = DateTimeOffset.FromUnixTimeSeconds(stripeEvent.GetProperty("created").GetInt64());
+        var events = new List<StripeUserEvent>(2);
+        void Add(string messageId, string name, JsonObject properties)
+        {
+            properties["source"] = "stripe";
+            properties["stripe_event_id"] = id;
+            properties["stripe_object_id"] = Text(data, "id");
+            var json = new JsonObject
+            {
+                ["type"] = "track",
+                ["messageId"] = messageId,
+                ["userId"] = user,
+                ["event"] = name,
+                ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
+                ["properties"] = properties,
+                ["context"] = new JsonObject { ["library"] = new JsonObject { ["name"] = "samplemind-stripe" } },
+            };
+            events.Add(new StripeUserEvent(messageId, name, at, json.ToJsonString()));
+        }
+        var messageId = $"stripe-{id}";
+        switch (type)
+        {
+            case "invoice.paid":
+                Add(messageId, EventNames.PaymentSucceeded, Money(data, "amount_paid"));
+                break;
+            case "invoice.payment_failed":
+                Add(messageId, EventNames.PaymentFailed, Money(data, "amount_due"));
+                break;
+            case "charge.refunded":
+                var refund = Money(data, "amount_refunded");
+                refund["charge_id"] = Text(data, "id");
+                Add(messageId, EventNames.PaymentRefunded, refund);
+                break;
+            case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted":
+                Add(messageId, EventNames.StripeSubscription, Subscription(data, type));
+                if (type == "customer.subscription.deleted")
+                {
+                    Add($"{messageId}-canceled", EventNames.SubscriptionCanceled, new JsonObject());
+                }
+                break;
+        }
+        return events;
+    }
+
+    private static JsonObject Subscription(JsonElement data, string type)
+    {
+        var s = StripeSubscriptions.Read(data, type);
+        return new JsonObject
+        {
+            ["subscription_id"] = s.SubscriptionId,
+            ["status"] = s.Status,
+            ["mrr"] = s.Mrr,
+            ["currency"] = s.Currency,
+            ["plan"] = s.Plan,
+            ["price_id"] = s.PriceId,
+            ["quantity"] = s.Quantity,
+            ["interval"] = s.Interval,
+            ["interval_count"] = s.IntervalCount,
+            ["cancel_at_period_end"] = s.CancelAtPeriodEnd,
+            ["coupon"] = s.Coupon,
+            ["stripe_rank"] = StripeSubscriptions.RankOf(type),
+        };
+    }
+
+    private static string? Text(JsonElement parent, string name)
+        => parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            && v.GetString() is { Length: > 0 } s ? s : null;
+
+    /// <summary>An amount in minor units as the major unit (cents → dollars; zero-decimal currencies as they are).</summary>
+    private static JsonObject Money(JsonElement data, string field)
+    {
+        var minor = data.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        var currency = Text(data, "currency") ?? "usd";
+        return new JsonObject
+        {
+            ["amount"] = StripeSubscriptions.ZeroDecimal(currency) ? minor : minor / 100m,
+            ["currency"] = currency.ToUpperInvariant(),
+        };
+    }
+}

@@ -1,0 +1,394 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using SampleMind.Analytics.Campaigns;
+using SampleMind.Analytics.FunnelMetrics;
+using SampleMind.Analytics.Kpis;
+using SampleMind.Analytics.Segments;
+using SampleMind.Campaigns;
+using SampleMind.FunnelMetrics;
+using SampleMind.Identity;
+using SampleMind.Kpis;
+using SampleMind.Segments;
+using SampleMind.Users;
+
+namespace SampleMind.GrainTests.Identity;
+
+[CollectionDefinition(Name)]
+public sealed class IdentityClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "identity-cluster";
+}
+
+/// <summary>
+/// Issue 13.2 with grains on real PostgreSQL: identify (anonymousId + userId) and alias (previousId → userId) merge the
+/// anonymous history into the person exactly once, later anonymous events and reads land on the person, and every
+/// people-counting aggregate (KPI days and weeks, funnels, campaigns, segment path) equals the SQL oracle after each case.
+/// </summary>
+[Collection(IdentityClusterCollection.Name)]
+public sealed class IdentityMergeTests(ClusterFixture fixture)
+{
+    private static readonly DateTimeOffset Now = ClusterFixture.Start;
+
+    [Fact]
+    public async Task Identify_MergesTheAnonymousHistory_LaterAnonymousEventsAndReadsLandOnThePerson_AndRetriesChangeNothing()
+    {
+        var anon = Fresh("anon");
+        var user = Fresh("user");
+        var day = Now.AddDays(-40);
+        var visit = Anon(anon, "page", day, name: "pricing", campaign: "id-spring");
+        var anonymous = new[]
+        {
+            visit,
+            Anon(anon, "track", day.AddMinutes(1), name: "signup_started"),
+            Anon(anon, "track", day.AddMinutes(3), name: "email_verified"),
+        };
+        await Grain(anon).IngestAsync(anonymous);
+        var identify = Ev(user, anon, "identify", day.AddMinutes(4), traits: new JsonObject { ["plan"] = "free" });
+        var person = new[]
+        {
+            identify,
+            Ev(user, null, "track", day.AddMinutes(6), name: "sample_uploaded"),
+            Ev(user, null, "track", day.AddMinutes(7), name: "analysis_completed"),
+        };
+        var result = await Grain(user).IngestAsync(person);
+
+        Assert.Equal(new IngestResult(3, 3, 0, 6), result);
+        Assert.Equal(0, await RowsAsync(anon));
+        Assert.Equal(6, await RowsAsync(user));
+        Assert.Equal($"{user} identify 3", await LinkAsync(anon));
+        var view = (await Grain(user).GetAsync())!;
+        Assert.Equal(6, view.EventsApplied);
+        Assert.Equal(user, (await Grain(anon).GetAsync())!.UserId); // a read by the anonymousId answers the person
+        Assert.Equal(view.EventsApplied, (await Grain(anon).GetAsync())!.EventsApplied);
+
+        // Later events with only the anonymousId land on the person; retries of anything (same messageIds) are duplicates.
+        var later = Anon(anon, "track", day.AddMinutes(9), name: "feature_used", properties: new JsonObject { ["feature"] = "stems" });
+        Assert.Equal(new IngestResult(1, 1, 0, 7), await Grain(anon).IngestAsync([later]));
+        Assert.Equal(new IngestResult(4, 0, 4, 7), await Grain(anon).IngestAsync([.. anonymous, later]));
+        Assert.Equal(new IngestResult(3, 0, 3, 7), await Grain(user).IngestAsync(person));
+        Assert.Equal(0, await RowsAsync(anon));
+        Assert.Equal(7, await RowsAsync(user));
+
+        // After reactivation from the snapshot and the log: the same person, the anonymous key still forwarding.
+        await fixture.DeactivateAllAsync();
+        Assert.Equal(7, (await Grain(anon).GetAsync())!.EventsApplied);
+        Assert.Equal(7, (await Grain(user).GetAsync())!.EventsApplied);
+
+        // The visit's campaign is the person's first touch; the anonymous signup is the person's funnel step; DAU = 1.
+        var campaign = await CampaignOracle.CampaignsAsync(fixture.Database.DataSource);
+        Assert.Equal(1, campaign["id-spring"].Users);
+        Assert.Equal(1, campaign["id-spring"].Signups);
+        var kpi = (await KpiOracle.DaysAsync(fixture.Database.DataSource, DateOnly.FromDateTime(day.UtcDateTime), DateOnly.FromDateTime(day.UtcDateTime))).Values.Single();
+        Assert.Equal(1, kpi.Dau);
+        await AssertAggregatesEqualTheOracleAsync();
+        Assert.Equal(1, (await fixture.Client.GetGrain<IKpiDayGrain>(KpiMapping.DayKey(DateOnly.FromDateTime(day.UtcDateTime))).GetTotalsAsync()).ToFigures().Dau);
+    }
+
+    [Fact]
+    public async Task AMergeBeforeTheAnonymousEvents_AndTwoDevices_GiveOnePerson_CountedOnceADay()
+    {
+        var phone = Fresh("phone");
+        var laptop = Fresh("laptop");
+        var user = Fresh("user");
+        var day = Now.AddDays(-35);
+
+        // Device 1: identify first, its anonymous events arrive afterwards (a late, offline queue).
+        await Grain(user).IngestAsync([Ev(user, phone, "identify", day.AddHours(2), traits: new JsonObject { ["plan"] = "free" })]);
+        Assert.Equal($"{user} identify 0", await LinkAsync(phone));
+        var early = new[]
+        {
+            Anon(phone, "page", day, name: "home", campaign: "id-phone"),
+            Anon(phone, "track", day.AddMinutes(1), name: "signup_started"),
+        };
+        Assert.Equal(new IngestResult(2, 2, 0, 3), await Grain(phone).IngestAsync(early));
+
+        // Device 2: anonymous events first, then identify on the same day, then the person's own events.
+        await Grain(laptop).IngestAsync([
+            Anon(laptop, "page", day.AddHours(3), name: "home", campaign: "id-laptop"),
+            Anon(laptop, "track", day.AddHours(3).AddMinutes(1), name: "session_started"),
+        ]);
+        await Grain(user).IngestAsync([
+            Ev(user, laptop, "identify", day.AddHours(4), traits: new JsonObject { ["plan"] = "free" }),
+            Ev(user, null, "track", day.AddHours(4).AddMinutes(1), name: "session_started"),
+        ]);
+
+        Assert.Equal(7, (await Grain(user).GetAsync())!.EventsApplied);
+        Assert.Equal(7, await RowsAsync(user));
+        Assert.Equal(0, await RowsAsync(phone) + await RowsAsync(laptop));
+        Assert.Equal(7, (await Grain(phone).GetAsync())!.EventsApplied);
+        Assert.Equal(7, (await Grain(laptop).GetAsync())!.EventsApplied);
+
+        // One person: DAU 1 on that day, first touch the phone's campaign (the earliest), the second session reached.
+        var kpi = (await KpiOracle.DaysAsync(fixture.Database.DataSource, DateOnly.FromDateTime(day.UtcDateTime), DateOnly.FromDateTime(day.UtcDateTime))).Values.Single();
+        Assert.Equal(1, kpi.Dau);
+        var campaigns = await CampaignOracle.CampaignsAsync(fixture.Database.DataSource);
+        Assert.Equal(1, campaigns["id-phone"].Users);
+        Assert.False(campaigns.ContainsKey("id-laptop"));
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    [Fact]
+    public async Task AliasChain_Resolves_ALoopKeepsOnePerson_AndAliasWithAnUnknownPreviousIdJustLinksIt()
+    {
+        var a = Fresh("a");
+        var b = Fresh("b");
+        var c = Fresh("c");
+        var day = Now.AddDays(-30);
+        await Grain(a).IngestAsync([Anon(a, "track", day, name: "signup_started"), Anon(a, "track", day.AddMinutes(1), name: "email_verified")]);
+        await Grain(b).IngestAsync([Ev(b, null, "track", day.AddHours(1), name: "sample_uploaded")]);
+        await Grain(c).IngestAsync([Ev(c, null, "track", day.AddHours(2), name: "analysis_completed")]);
+
+        // a → b, then b → c: the chain resolves to c, and the map stays flat (a's link re-pointed to c).
+        await Grain(b).IngestAsync([Alias(b, a, day.AddHours(3))]);
+        await Grain(c).IngestAsync([Alias(c, b, day.AddHours(4))]);
+        Assert.Equal($"{c} alias 2", await LinkAsync(a)); // re-pointed to c; it still says what its own merge moved (a's 2 events)
+        Assert.Equal(c, (await LinkAsync(b))!.Split(' ')[0]);
+        Assert.Equal(6, await RowsAsync(c));
+        foreach (var key in new[] { a, b, c })
+        {
+            Assert.Equal(6, (await Grain(key).GetAsync())!.EventsApplied);
+        }
+
+        // A loop: c → a (alias previousId c, userId a). a resolves to c: the alias is stored on c and nothing moves.
+        Assert.Equal(new IngestResult(1, 1, 0, 7), await Grain(a).IngestAsync([Alias(a, c, day.AddHours(5))]));
+        Assert.Equal(7, await RowsAsync(c));
+        Assert.Null(await LinkAsync(c));
+        Assert.Equal(0, await RowsAsync(a) + await RowsAsync(b));
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    [Fact]
+    public async Task AliasesBothWaysAtOnce_EndAsOnePerson_WithEveryEventOnce()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var x = Fresh("x");
+            var y = Fresh("y");
+            var day = Now.AddDays(-15 - round);
+            await Grain(x).IngestAsync([Ev(x, null, "track", day, name: "signup_started"), Ev(x, null, "track", day.AddMinutes(1), name: "login")]);
+            await Grain(y).IngestAsync([Ev(y, null, "track", day.AddMinutes(2), name: "sample_uploaded")]);
+            var xy = Alias(x, y, day.AddMinutes(3));
+            var yx = Alias(y, x, day.AddMinutes(4));
+
+            // Both at once: one merge claims the pair, the other fails fast (no deadlock) and its client's retry finds it done.
+            var attempts = 0;
+            async Task SendAsync(string key, UserEvent alias)
+            {
+                while (true)
+                {
+                    Interlocked.Increment(ref attempts);
+                    try
+                    {
+                        await Grain(key).IngestAsync([alias]);
+                        return;
+                    }
+                    catch (InvalidOperationException e) when (e.Message.Contains("in progress", StringComparison.Ordinal))
+                    {
+                        await Task.Delay(20);
+                    }
+                }
+            }
+            await Task.WhenAll(SendAsync(x, xy), SendAsync(y, yx));
+
+            var links = await fixture.Database.RowsAsync("select merged_id || '>' || person_id from identity_links where merged_id in (@x, @y)", ("x", x), ("y", y));
+            var root = Assert.Single(links).Split('>')[1];
+            Assert.Contains(root, new[] { x, y });
+            Assert.Equal(5, await RowsAsync(root));
+            Assert.Equal(5, (await Grain(x).GetAsync())!.EventsApplied);
+            Assert.Equal(5, (await Grain(y).GetAsync())!.EventsApplied);
+            Assert.Equal(root, (await Grain(x == root ? y : x).GetAsync())!.UserId);
+            Assert.True(attempts >= 2);
+        }
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    [Fact]
+    public async Task AnAnonymousIdStaysWithTheFirstPerson_AndAnAliasMergesOnePersonIntoAnother_WithNothingLost()
+    {
+        var anon = Fresh("anon");
+        var first = Fresh("first");
+        var second = Fresh("second");
+        var day = Now.AddDays(-25);
+        await Grain(anon).IngestAsync([Anon(anon, "page", day, name: "home", campaign: "id-shared")]);
+        await Grain(first).IngestAsync([Ev(first, anon, "identify", day.AddMinutes(5), traits: new JsonObject { ["plan"] = "free" })]);
+        await Grain(second).IngestAsync([
+            Ev(second, null, "track", day.AddHours(1), name: "signup_started"),
+            Ev(second, null, "track", day.AddHours(1).AddMinutes(1), name: "payment_succeeded", properties: new JsonObject { ["amount"] = 20 }),
+        ]);
+
+        // identify(second, anon): anon already belongs to first, so it stays; the identify itself is second's event.
+        await Grain(second).IngestAsync([Ev(second, anon, "identify", day.AddHours(2), traits: new JsonObject { ["plan"] = "pro" })]);
+        Assert.Equal(first, (await LinkAsync(anon))!.Split(' ')[0]);
+        Assert.Equal(2, await RowsAsync(first));
+        Assert.Equal(3, await RowsAsync(second));
+
+        // alias(previousId first → second): the person first (with anon's history) is merged into second.
+        await Grain(second).IngestAsync([Alias(second, first, day.AddHours(3))]);
+        Assert.Equal(second, (await LinkAsync(first))!.Split(' ')[0]);
+        Assert.Equal(second, (await LinkAsync(anon))!.Split(' ')[0]);
+        Assert.Equal(6, await RowsAsync(second));
+        Assert.Equal(0, await RowsAsync(first) + await RowsAsync(anon));
+        var view = (await Grain(anon).GetAsync())!;
+        Assert.Equal(second, view.UserId);
+        Assert.Equal(6, view.EventsApplied);
+        Assert.Equal(20m, view.LifetimeRevenue);
+        var campaigns = await CampaignOracle.CampaignsAsync(fixture.Database.DataSource);
+        Assert.Equal((1, 1, 1, 20m), (campaigns["id-shared"].Users, campaigns["id-shared"].Signups, campaigns["id-shared"].Conversions, campaigns["id-shared"].Revenue));
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    [Fact]
+    public async Task ConcurrentEventsOnBothIds_WithTheMergeInTheMiddle_AndClientRetries_AreAppliedExactlyOnce()
+    {
+        var people = Enumerable.Range(0, 12).Select(i => (Anon: Fresh($"ca{i}"), User: Fresh($"cu{i}"))).ToArray();
+        var day = Now.AddDays(-20);
+        var sent = new Dictionary<string, int>();
+        await Parallel.ForEachAsync(people, new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (p, _) =>
+        {
+            var anonEvents = Enumerable.Range(0, 30).Select(i => Anon(p.Anon, "track", day.AddMinutes(i), name: i == 0 ? "signup_started" : "feature_used",
+                properties: new JsonObject { ["feature"] = $"f{i % 4}" })).ToArray();
+            var userEvents = Enumerable.Range(0, 30).Select(i => Ev(p.User, null, "track", day.AddMinutes(i).AddSeconds(30), name: "analysis_completed")).ToArray();
+            var identify = Ev(p.User, p.Anon, "identify", day.AddMinutes(15), traits: new JsonObject { ["plan"] = "free" });
+            // Three senders at once: the anonymous device, the person's server, and the identify sent three times.
+            var sends = new List<Task>
+            {
+                Task.Run(async () => { foreach (var chunk in anonEvents.Chunk(3)) { await Grain(p.Anon).IngestAsync(chunk); await Grain(p.Anon).IngestAsync(chunk); } }),
+                Task.Run(async () => { foreach (var chunk in userEvents.Chunk(5)) { await Grain(p.User).IngestAsync(chunk); } }),
+                Task.Run(async () => { for (var r = 0; r < 3; r++) { await Grain(p.User).IngestAsync([identify]); await Task.Yield(); } }),
+            };
+            await Task.WhenAll(sends);
+            // The retry of everything, by the anonymous key (as a browser's queue would resend it).
+            await Grain(p.Anon).IngestAsync([.. anonEvents]);
+            lock (sent)
+            {
+                sent[p.User] = anonEvents.Length + userEvents.Length + 1;
+            }
+        });
+        foreach (var p in people)
+        {
+            Assert.Equal(sent[p.User], await RowsAsync(p.User));
+            Assert.Equal(0, await RowsAsync(p.Anon));
+            Assert.Equal(sent[p.User], (await Grain(p.User).GetAsync())!.EventsApplied);
+            Assert.Equal(sent[p.User], (await Grain(p.Anon).GetAsync())!.EventsApplied);
+        }
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    private async Task AssertAggregatesEqualTheOracleAsync()
+    {
+        var source = fixture.Database.DataSource;
+        Assert.All(await IdentityOracle.CheckAsync(source), c => Assert.True(c.Violations == 0, $"{c.Violations} {c.Invariant}"));
+        var from = DateOnly.FromDateTime(Now.AddDays(-60).UtcDateTime);
+        var to = DateOnly.FromDateTime(Now.AddDays(7).UtcDateTime);
+        await TestSupport.EventuallyAsync(async () =>
+        {
+            var days = await KpiOracle.DaysAsync(source, from, to);
+            for (var day = from; day <= to; day = day.AddDays(1))
+            {
+                var live = (await fixture.Client.GetGrain<IKpiDayGrain>(KpiMapping.DayKey(day)).GetTotalsAsync()).ToFigures();
+                var expected = days.GetValueOrDefault(day) ?? new KpiDayFigures();
+                if (Describe(live) != Describe(expected))
+                {
+                    return $"{day}: live {Describe(live)} ≠ SQL {Describe(expected)}";
+                }
+            }
+            foreach (var (week, wap) in await KpiOracle.WeeksAsync(source, from, to))
+            {
+                if ((await fixture.Client.GetGrain<IKpiWeekGrain>(week).GetAsync()).Wap != wap)
+                {
+                    return $"{week}: WAP differs from SQL {wap}";
+                }
+            }
+            foreach (var (id, expected) in await CampaignOracle.CampaignsAsync(source))
+            {
+                var live = (await fixture.Client.GetGrain<ICampaignGrain>(id).GetTotalsAsync()).ToFigures();
+                if (Describe(live) != Describe(expected))
+                {
+                    return $"campaign {id}: live {Describe(live)} ≠ SQL {Describe(expected)}";
+                }
+            }
+            foreach (var name in FunnelFigures.Names)
+            {
+                var expected = await FunnelOracle.FunnelAsync(source, name);
+                var live = (await fixture.Client.GetGrain<IFunnelGrain>(name).GetTotalsAsync()).ToFigures(expected.StepUsers.Length);
+                if (Describe(live) != Describe(expected))
+                {
+                    return $"funnel {name}: live {Describe(live)} ≠ SQL {Describe(expected)}";
+                }
+            }
+            var segments = await SegmentOracle.FiguresAsync(source);
+            var liveSegments = (await fixture.Client.GetGrain<ISegmentsGrain>(ISegmentsGrain.Key).GetTotalsAsync()).ToFigures();
+            return Describe(liveSegments) == Describe(segments) ? null : $"segments: live {Describe(liveSegments)}\n≠ SQL {Describe(segments)}";
+        });
+    }
+
+    private IUserGrain Grain(string key) => fixture.Client.GetGrain<IUserGrain>(key);
+
+    private Task<long> RowsAsync(string user)
+        => fixture.Database.ScalarAsync<long>("select count(*) from user_events where user_id = @u", ("u", user));
+
+    private async Task<string?> LinkAsync(string merged)
+        => (await fixture.Database.RowsAsync("select person_id || ' ' || via || ' ' || moved_events from identity_links where merged_id = @m", ("m", merged))).SingleOrDefault();
+
+    private static string Fresh(string name) => $"{name}-{Guid.NewGuid():N}"[..(name.Length + 13)];
+
+    private static int s_counter;
+
+    private static UserEvent Anon(string anonymousId, string type, DateTimeOffset at, string? name = null, string? campaign = null, JsonObject? properties = null)
+        => Ev(null, anonymousId, type, at, name, campaign, properties);
+
+    private static UserEvent Alias(string userId, string previousId, DateTimeOffset at)
+    {
+        var e = Ev(userId, null, "alias", at);
+        var json = JsonNode.Parse(e.Json)!.AsObject();
+        json["previousId"] = previousId;
+        return TestSupport.ToEvent(json.ToJsonString());
+    }
+
+    private static UserEvent Ev(string? userId, string? anonymousId, string type, DateTimeOffset at, string? name = null, string? campaign = null,
+        JsonObject? properties = null, JsonObject? traits = null)
+    {
+        var json = new JsonObject
+        {
+            ["type"] = type,
+            ["messageId"] = $"{userId ?? anonymousId}-{Interlocked.Increment(ref s_counter):D6}",
+            ["timestamp"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            ["properties"] = properties ?? new JsonObject(),
+            ["context"] = campaign is null ? new JsonObject() : new JsonObject { ["campaign"] = new JsonObject { ["name"] = campaign, ["source"] = "google", ["medium"] = "cpc" } },
+        };
+        if (userId is not null)
+        {
+            json["userId"] = userId;
+        }
+        if (anonymousId is not null)
+        {
+            json["anonymousId"] = anonymousId;
+        }
+        if (type == "track")
+        {
+            json["event"] = name;
+        }
+        else if (name is not null)
+        {
+            json["name"] = name;
+        }
+        if (traits is not null)
+        {
+            json["traits"] = traits;
+        }
+        return TestSupport.ToEvent(json.ToJsonString());
+    }
+
+    private static string Describe(KpiDayFigures f) => Kpis.KpiRollupTests.Describe(f);
+
+    private static string Describe(CampaignFigures f) => $"users={f.Users} signups={f.Signups} conversions={f.Conversions} revenue={f.Revenue:0.####}";
+
+    private static string Describe(FunnelFigures f)
+        => $"steps={string.Join(',', f.StepUsers)} durations={string.Join(" | ", f.Durations.Select(h => string.Join(',', h.Select((c, b) => (c, b)).Where(x => x.c != 0).Select(x => $"{x.b}:{x.c}"))))}";
+
+    private static string Describe(SegmentFigures f)
+        => string.Join(" | ", f.Changes.OrderBy(d => d.Key).Select(d => $"{DateOnly.FromDayNumber(d.Key):MM-dd} " +
+               string.Join(',', d.Value.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}{v.Value:+0;-0}"))))
+           + " || " + string.Join(" | ", f.Transitions.OrderBy(d => d.Key).Select(d => $"{DateOnly.FromDayNumber(d.Key):MM-dd} " +
+               string.Join(',', d.Value.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"))));
+}
