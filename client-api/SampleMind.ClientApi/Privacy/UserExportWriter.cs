@@ -7,8 +7,8 @@ namespace SampleMind.ClientApi.Privacy;
 
 /// <summary>
 /// Writes one person's export as one JSON document: the live 360° view (profile, traits, activity, segment path,
-/// churn features, risk and its factors, LTV, experiment exposures), their user-index row, retention-campaign
-/// assignments, Stripe customer mappings, and every event of their log in log order. The events are read with a
+/// churn features, risk and its factors, LTV, experiment exposures, Stripe subscriptions), their user-index row,
+/// retention-campaign assignments, Stripe customer mappings, identity links (the keys merged into them), and every event of their log in log order. The events are read with a
 /// server-side cursor and written as they arrive, flushed every <see cref="FlushEvery"/> rows, so a person with a
 /// million events costs a constant amount of memory.
 /// </summary>
@@ -32,7 +32,8 @@ public sealed class UserExportWriter(NpgsqlDataSource dataSource)
         writer.WriteString("userId", userId);
         writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
         writer.WritePropertyName("person");
-        JsonSerializer.Serialize(writer, view, json);
+        // Serialized to bytes first: JsonSerializer.Serialize(Utf8JsonWriter) flushes synchronously, which Kestrel refuses.
+        writer.WriteRawValue(JsonSerializer.SerializeToUtf8Bytes(view, json), skipInputValidation: true);
 
         writer.WritePropertyName("index");
         await WriteRowsAsync(writer, connection, single: true, cancellationToken,
@@ -51,6 +52,11 @@ public sealed class UserExportWriter(NpgsqlDataSource dataSource)
         writer.WritePropertyName("stripeCustomers");
         await WriteRowsAsync(writer, connection, single: false, cancellationToken,
             "SELECT customer_id, mapped_by, mapped_at FROM stripe_customers WHERE user_id = $1 ORDER BY customer_id", userId);
+
+        writer.WritePropertyName("identityLinks");
+        await WriteRowsAsync(writer, connection, single: false, cancellationToken,
+            "SELECT merged_id, via, message_id, moved_events, linked_at FROM identity_links WHERE person_id = $1 ORDER BY merged_id",
+            userId);
 
         writer.WritePropertyName("events");
         writer.WriteStartArray();
@@ -125,6 +131,12 @@ public sealed class UserExportWriter(NpgsqlDataSource dataSource)
                         break;
                     case double d:
                         writer.WriteNumber(name, d);
+                        break;
+                    case int n:
+                        writer.WriteNumber(name, n);
+                        break;
+                    case long n:
+                        writer.WriteNumber(name, n);
                         break;
                     case decimal m:
                         writer.WriteNumber(name, m);

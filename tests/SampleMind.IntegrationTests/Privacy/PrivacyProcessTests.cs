@@ -21,6 +21,7 @@ namespace SampleMind.IntegrationTests.Privacy;
 public sealed class PrivacyProcessTests
 {
     private const string Person = "privacy-person-1";
+    private const string Anonymous = "privacy-anon-1";
     private const int Events = 2_500;
     private const string DefaultHashKey = "samplemind-default-privacy-hash-key";
 
@@ -46,11 +47,18 @@ public sealed class PrivacyProcessTests
         using var read = TestApiKeys.Client(client.BaseAddress, TimeSpan.FromSeconds(60), bearer: TestApiKeys.Read);
         var db = cluster.Database;
 
+        // An anonymous visit first; the identify below merges it into the person (an identity link, its event moved).
+        using (var visit = await growth.PostAsync("/v1/batch", Json(
+            $$$"""{"batch":[{"type":"page","anonymousId":"{{{Anonymous}}}","messageId":"a-0","name":"pricing","timestamp":"{{{DateTimeOffset.Parse("2026-10-01T07:00:00Z", CultureInfo.InvariantCulture):O}}}"}]}"""), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, visit.StatusCode);
+        }
+
         // The person: an identify with traits, then 2,499 tracks (a mix of the seed's events) over 40 days.
         var start = new DateTimeOffset(2026, 10, 1, 8, 0, 0, TimeSpan.Zero);
         var sent = new List<string>
         {
-            $$$"""{"type":"identify","userId":"{{{Person}}}","messageId":"m-0","timestamp":"{{{start:O}}}","traits":{"email":"ada@example.com","name":"Ada Lovelace","plan":"pro","phone":"+44 20 7946 0000"}}""",
+            $$$"""{"type":"identify","userId":"{{{Person}}}","anonymousId":"{{{Anonymous}}}","messageId":"m-0","timestamp":"{{{start:O}}}","traits":{"email":"ada@example.com","name":"Ada Lovelace","plan":"pro","phone":"+44 20 7946 0000"}}""",
         };
         string[] names = ["login", "analysis_completed", "feature_used", "sample_uploaded", "session_started"];
         for (var i = 1; i < Events; i++)
@@ -120,7 +128,14 @@ public sealed class PrivacyProcessTests
             Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
             Assert.Null(response.Content.Headers.ContentLength);
             await using var body = await response.Content.ReadAsStreamAsync(ct);
-            export = (await JsonNode.ParseAsync(body, cancellationToken: ct))!;
+            try
+            {
+                export = (await JsonNode.ParseAsync(body, cancellationToken: ct))!;
+            }
+            catch (HttpIOException ex)
+            {
+                throw new InvalidOperationException(client.Describe(), ex);
+            }
         }
         Assert.Equal(Person, (string?)export["userId"]);
 
@@ -176,6 +191,13 @@ public sealed class PrivacyProcessTests
         Assert.Equal(stripeRow[0], (string?)stripe[0]!["customerId"]);
         Assert.Equal(stripeRow[1], (string?)stripe[0]!["mappedBy"]);
 
+        var link = export["identityLinks"]!.AsArray().Single()!;
+        Assert.Equal(Anonymous, (string?)link["mergedId"]);
+        Assert.Equal("identify", (string?)link["via"]);
+        Assert.Equal("m-0", (string?)link["messageId"]);
+        Assert.Equal(1, (int)link["movedEvents"]!);
+        Assert.Single(logged, e => e.MessageId == "a-0");
+
         var retention = export["retentionAssignments"]!.AsArray();
         Assert.Single(retention);
         Assert.Equal("rc-privacy", (string?)retention[0]!["campaignId"]);
@@ -197,7 +219,7 @@ public sealed class PrivacyProcessTests
         Assert.Equal("privacy-exp", (string?)exposure["experiment"]);
         Assert.Equal(variant, (string?)exposure["variant"]);
         Assert.Single(logged, e => e.MessageId == (string?)exposure["messageId"]);
-        Assert.Equal(Events + 1, logged.Count);
+        Assert.Equal(Events + 2, logged.Count); // the sent events, the anonymous page view, the exposure
         var view = await privacy.GetFromJsonAsync<JsonNode>($"/api/users/{Person}", ct);
         foreach (var field in new[] { "segment", "segmentHistory", "ltv", "traits", "profile", "activity", "featuresUsed", "lifetimeRevenue", "experiments" })
         {
