@@ -1,14 +1,12 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace SampleMind.ClientApi.Privacy;
 
-/// <summary>The keyed hash that stands for a person where their id must not be stored (the read audit).</summary>
+/// <summary>The keyed hash of a person (<see cref="Analytics.Privacy.PersonHash"/>) under this host's Privacy:HashKey.</summary>
 public sealed class PersonHash(IOptions<PrivacyOptions> options)
 {
-    private readonly byte[] _key = Encoding.UTF8.GetBytes(options.Value.HashKey);
+    private readonly string _key = options.Value.HashKey;
 
     /// <summary>Lower-case hex HMAC-SHA256 of the user id.</summary>
-    public string Of(string userId) => Convert.ToHexStringLower(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(userId)));
+    public string Of(string userId) => Analytics.Privacy.PersonHash.Of(_key, userId);
 }
