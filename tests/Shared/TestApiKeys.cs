@@ -15,11 +15,12 @@ public static class TestApiKeys
     public const string Read = "dev-read-key";
     public const string Growth = "dev-growth-key";
     public const string Admin = "dev-admin-key";
+    public const string Privacy = "dev-privacy-key";
 
     /// <summary>The bearer keys and their roles (the names of the client-api's ApiRole values).</summary>
-    public static IReadOnlyList<(string Key, string Role)> Roles { get; } = [(Read, "Read"), (Growth, "Growth"), (Admin, "Admin")];
+    public static IReadOnlyList<(string Key, string Role)> Roles { get; } = [(Read, "Read"), (Growth, "Growth"), (Admin, "Admin"), (Privacy, "Privacy")];
 
-    /// <summary>client-api's environment variables for the write key and the three bearer keys.</summary>
+    /// <summary>client-api's environment variables for the write key and the four bearer keys.</summary>
     public static Dictionary<string, string?> ClientApiEnvironment()
         => Settings().ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
 

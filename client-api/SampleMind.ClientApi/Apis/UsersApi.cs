@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Users;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
-/// <summary>GET /api/users/{id} (the 360° view) and GET /api/users/{id}/risk (the fast path for product APIs).</summary>
+/// <summary>GET /api/users/{id} (the 360° view) and GET /api/users/{id}/risk (the fast path for product APIs), both
+/// recorded in the read audit.</summary>
 public static class UsersApi
 {
     private const int MaxUserIdLength = 256;
@@ -14,11 +16,13 @@ public static class UsersApi
         var users = app.MapGroup("/api/users").WithTags("Users").RequireApiRole(ApiRole.Read);
 
         users.MapGet("/{id}", GetUserAsync)
+            .WithPersonReadAudit()
             .WithName("GetUser")
             .WithSummary("The live 360° view of one user: profile, activity, funnels, segment and its history, churn features, risk and LTV.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapGet("/{id}/risk", GetRiskAsync)
+            .WithPersonReadAudit()
             .WithName("GetUserRisk")
             .WithSummary("One user's segment, churn risk (score, level, top factors, actions) and LTV, right now.")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -18,9 +18,13 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<ApiKeyOptions> keys,
     IProblemDetailsService problems)
-    : KeyAuthenticationHandler<ApiRole>(schemeOptions, loggerFactory, encoder, keys.Value.ApiKeys.Select(k => (k.Key, k.Role)))
+    : KeyAuthenticationHandler<ApiKeyGrant>(schemeOptions, loggerFactory, encoder,
+        keys.Value.ApiKeys.Select(k => (k.Key, new ApiKeyGrant(k.Role, k.KeyId))))
 {
     public const string SchemeName = "ApiKey";
+
+    /// <summary>The claim that names the key a request was signed in with (its <see cref="ApiKeyEntry.KeyId"/>).</summary>
+    public const string KeyIdClaim = "samplemind:key-id";
 
     protected override bool TryReadKey(string header, out byte[] key, out string failure)
     {
@@ -36,8 +40,13 @@ public sealed class ApiKeyAuthenticationHandler(
         return true;
     }
 
-    protected override IEnumerable<Claim> ClaimsOf(ApiRole role)
-        => [new Claim(ClaimTypes.Name, $"api-key:{role}"), new Claim(ClaimTypes.Role, role.ToString())];
+    protected override IEnumerable<Claim> ClaimsOf(ApiKeyGrant grant)
+        =>
+        [
+            new Claim(ClaimTypes.Name, $"api-key:{grant.Role}"),
+            new Claim(ClaimTypes.Role, grant.Role.ToString()),
+            new Claim(KeyIdClaim, grant.KeyId),
+        ];
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -53,3 +62,6 @@ public sealed class ApiKeyAuthenticationHandler(
         => problems.WriteStatusAsync(Context, StatusCodes.Status403Forbidden, "The API key's role does not allow this",
             $"This key has the role '{Context.User.FindFirstValue(ClaimTypes.Role)}'; {Request.Method} {Request.Path} needs a role with more rights.");
 }
+
+/// <summary>What a bearer key grants: its role, and the id the read audit records.</summary>
+public sealed record class ApiKeyGrant(ApiRole Role, string KeyId);

@@ -29,7 +29,7 @@ public sealed class ApiKeyOptions : IValidatableObject
             }
             if (!Enum.IsDefined(ApiKeys[i].Role))
             {
-                yield return new ValidationResult($"Auth:ApiKeys:{i}:Role must be Read, Growth or Admin.", [nameof(ApiKeys)]);
+                yield return new ValidationResult($"Auth:ApiKeys:{i}:Role must be Read, Growth, Admin or Privacy.", [nameof(ApiKeys)]);
             }
         }
         if (ApiKeys.Select(k => k.Key).Distinct(StringComparer.Ordinal).Count() != ApiKeys.Length)
@@ -47,6 +47,17 @@ public sealed class ApiKeyOptions : IValidatableObject
 public sealed class ApiKeyEntry
 {
     public string Key { get; set; } = "";
+
+    /// <summary>
+    /// The name the read audit records for this key (never the key itself). Default: "key-" and the first 12 hex
+    /// digits of the key's SHA-256.
+    /// </summary>
+    public string? Id { get; set; }
+
+    /// <summary><see cref="Id"/>, or the default derived from the key.</summary>
+    public string KeyId => string.IsNullOrWhiteSpace(Id)
+        ? "key-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Key)))[..12]
+        : Id;
 
     public ApiRole Role { get; set; }
 }

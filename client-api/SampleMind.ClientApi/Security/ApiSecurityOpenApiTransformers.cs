@@ -22,7 +22,7 @@ public static class ApiSecurityOpenApiTransformers
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
-                Description = "An API key with a role: read (product APIs), growth (also retention campaigns), admin (everything). Local stack: dev-read-key, dev-growth-key, dev-admin-key.",
+                Description = "An API key with a role: read (product APIs), growth (also retention campaigns), privacy (read, plus one person's export), admin (everything). Local stack: dev-read-key, dev-growth-key, dev-privacy-key, dev-admin-key.",
             };
             document.Components.SecuritySchemes[WriteKeyScheme] = new OpenApiSecurityScheme
             {
@@ -49,7 +49,7 @@ public static class ApiSecurityOpenApiTransformers
             operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme.Name, context.Document)] = [] });
             if (scheme.Role is { } role)
             {
-                operation.Description = $"{operation.Description}{(string.IsNullOrEmpty(operation.Description) ? "" : "\n\n")}Needs an API key with the role **{role.ToString().ToLowerInvariant()}** or above.";
+                operation.Description = $"{operation.Description}{(string.IsNullOrEmpty(operation.Description) ? "" : "\n\n")}Needs an API key with the role **{role.ToString().ToLowerInvariant()}** or one that includes it.";
             }
             return Task.CompletedTask;
         });

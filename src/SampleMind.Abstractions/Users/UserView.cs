@@ -36,6 +36,8 @@ public sealed record class UserView
     [Id(26)] public StripeSubscriptionView[] StripeSubscriptions { get; init; } = [];
     /// <summary>Σ refunded by Stripe (charge.refunded), in the currency's major unit.</summary>
     [Id(27)] public decimal Refunded { get; init; }
+    /// <summary>The experiments the person was exposed to: the variant and when (recorded once per experiment).</summary>
+    [Id(28)] public ExperimentExposureView[] Experiments { get; init; } = [];
 }
 
 /// <summary>A Stripe subscription as Stripe says it is.</summary>
@@ -56,6 +58,14 @@ public sealed record class StripeSubscriptionView
     /// <summary>The Stripe event time of the observation shown.</summary>
     [Id(10)] public required DateTimeOffset AsOf { get; init; }
 }
+
+/// <summary>One experiment exposure of a person.</summary>
+[GenerateSerializer, Immutable, Alias("sm.experiment-exposure-view")]
+public sealed record class ExperimentExposureView(
+    [property: Id(0)] string Experiment,
+    [property: Id(1)] string Variant,
+    [property: Id(2)] DateTimeOffset At,
+    [property: Id(3)] string MessageId);
 
 /// <summary>A predicted segment, its probability and the model version that predicted it.</summary>
 [GenerateSerializer, Immutable, Alias("sm.segment-forecast")]

@@ -52,6 +52,20 @@ public sealed class AlertSignals
         return signals;
     }
 
+    /// <summary>The counts taken back when their events are erased.</summary>
+    public AlertSignals Negated()
+    {
+        var negated = new AlertSignals();
+        foreach (var (key, buckets) in Counts)
+        {
+            foreach (var (bucket, count) in buckets)
+            {
+                negated.Add(key, bucket, -count);
+            }
+        }
+        return negated;
+    }
+
     public static long DayNumber(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime).DayNumber;
 
     public void Add(string key, long bucket, long count)

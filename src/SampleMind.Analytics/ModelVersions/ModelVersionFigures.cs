@@ -45,6 +45,23 @@ public sealed class ModelVersionFigures
         LastRequestAt = other.LastRequestAt is { } l && (LastRequestAt is null || l > LastRequestAt) ? l : LastRequestAt;
     }
 
+    /// <summary>
+    /// The figures taken back when their events are erased: every additive figure negated. The extremes (largest
+    /// latency, first and last request) cannot be subtracted: they are left out (null), and the erasure restates them
+    /// from the log that remains (<c>IModelVersionGrain.RestateExtremesAsync</c>).
+    /// </summary>
+    public ModelVersionFigures Negated() => new()
+    {
+        Requests = -Requests,
+        Errors = -Errors,
+        LatencyCount = -LatencyCount,
+        LatencySumMs = -LatencySumMs,
+        LatencyBuckets = LatencyBuckets.ToDictionary(b => b.Key, b => -b.Value),
+        CostSumUsd = -CostSumUsd,
+        Feedback = -Feedback,
+        FeedbackCorrect = -FeedbackCorrect,
+    };
+
     /// <summary>The key of the model version an event is about, or null when it names no model or no version.</summary>
     public static string? KeyOf(EventFacts e)
         => e is { Type: "track", Model: { } model, ModelVersion: { } version } ? Key(model, version) : null;

@@ -18,6 +18,13 @@ public sealed class AlertSignalUserRollup(AlertSignalPreAggregator sink) : IUser
         return new Capture(sink, signals.IsEmpty ? null : signals);
     }
 
+    /// <summary>The erased events' signals, negated.</summary>
+    public IUserRollupCapture BeginErase(UserModel model, IReadOnlyList<EventFacts> events)
+    {
+        var signals = AlertSignals.Of(events);
+        return new Capture(sink, signals.IsEmpty ? null : signals.Negated());
+    }
+
     private sealed class Capture(AlertSignalPreAggregator sink, AlertSignals? signals) : IUserRollupCapture
     {
         public void Complete(UserModel model)

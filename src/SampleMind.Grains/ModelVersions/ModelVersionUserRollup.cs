@@ -12,7 +12,12 @@ public sealed class ModelVersionUserRollup(IModelVersionDeltaSink sink, Dimensio
     /// <summary>Per-event figures: a merge moves none of them.</summary>
     public bool CountsPeople => false;
 
-    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events)
+    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => CaptureOf(events, erase: false);
+
+    /// <summary>The erased events' figures negated (their extremes are restated from the log by the erasure).</summary>
+    public IUserRollupCapture BeginErase(UserModel model, IReadOnlyList<EventFacts> events) => CaptureOf(events, erase: true);
+
+    private IUserRollupCapture CaptureOf(IReadOnlyList<EventFacts> events, bool erase)
     {
         var figures = ModelVersionFigures.Of(events);
         if (figures.Count == 0)
@@ -30,6 +35,13 @@ public sealed class ModelVersionUserRollup(IModelVersionDeltaSink sink, Dimensio
             else
             {
                 mapped[into] = f;
+            }
+        }
+        if (erase)
+        {
+            foreach (var key in mapped.Keys.ToArray())
+            {
+                mapped[key] = mapped[key].Negated();
             }
         }
         return new Capture(sink, mapped);

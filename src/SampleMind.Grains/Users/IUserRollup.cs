@@ -19,6 +19,13 @@ public interface IUserRollup
     /// belong to events whoever sent them (model-version requests, alert signals): a merge changes none of them.
     /// </summary>
     bool CountsPeople => true;
+
+    /// <summary>
+    /// Erasure: called with the person's model and every event erased from their log; the user grain completes the
+    /// capture with an empty model. A people-counting rollup so reports its share going to zero (as a merged key's);
+    /// a per-event rollup overrides this to report its events' figures negated.
+    /// </summary>
+    IUserRollupCapture BeginErase(UserModel model, IReadOnlyList<EventFacts> events) => Begin(model, events);
 }
 
 /// <summary>What a rollup captured before the events were applied.</summary>

@@ -61,6 +61,8 @@ internal static class UserViews
                 AsOf = new DateTimeOffset(o.AtTicks, TimeSpan.Zero),
             })],
             SegmentIn30Days = scorer.ForecastSegment(model, features) is { } f ? new SegmentForecast(f.Segment, f.Probability, f.ModelVersion) : null,
+            Experiments = [.. model.Exposures.ToArray().Select(x =>
+                new ExperimentExposureView(x.Experiment, x.Variant, new DateTimeOffset(x.AtTicks, TimeSpan.Zero), x.MessageId))],
         };
     }
 

@@ -35,8 +35,11 @@ const fmtTime = (v) => (v ? new Date(v).toISOString().replace('T', ' ').slice(0,
 // ---- API access -------------------------------------------------------------------------------
 class Unauthorized extends Error {}
 
-async function api(path) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${state.key}`, Accept: 'application/json' } });
+async function api(path, purpose) {
+  const headers = { Authorization: `Bearer ${state.key}`, Accept: 'application/json' };
+  // The read audit records why one person's data was read.
+  if (purpose) headers['X-Purpose'] = purpose;
+  const response = await fetch(path, { headers });
   if (response.status === 401 || response.status === 403) throw new Unauthorized(`${response.status}`);
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
@@ -506,7 +509,7 @@ $('lookup-form').addEventListener('submit', async (event) => {
   if (!id) return;
   $('lookup-message').textContent = 'Looking up…';
   try {
-    const user = await api(`/api/users/${encodeURIComponent(id)}`);
+    const user = await api(`/api/users/${encodeURIComponent(id)}`, 'dashboard user lookup');
     if (!user) {
       $('lookup-result').hidden = true;
       $('lookup-message').textContent = `No events have been received for user '${id}'.`;

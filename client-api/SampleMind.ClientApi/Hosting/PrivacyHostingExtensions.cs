@@ -1,0 +1,19 @@
+using SampleMind.ClientApi.Privacy;
+
+namespace SampleMind.ClientApi.Hosting;
+
+public static class PrivacyHostingExtensions
+{
+    /// <summary>The "Privacy" options (validated at start), the read audit and the export writer.</summary>
+    public static WebApplicationBuilder AddPrivacy(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PrivacyOptions>()
+            .BindConfiguration(PrivacyOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PersonHash>();
+        builder.Services.AddSingleton<ReadAuditLog>();
+        builder.Services.AddSingleton<UserExportWriter>();
+        return builder;
+    }
+}

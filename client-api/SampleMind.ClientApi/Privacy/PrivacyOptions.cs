@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SampleMind.ClientApi.Privacy;
+
+/// <summary>The "Privacy" section of client-api.</summary>
+public sealed class PrivacyOptions
+{
+    public const string SectionName = "Privacy";
+
+    /// <summary>
+    /// The key of the keyed hash (HMAC-SHA256) that stands for a person in the read audit. The default is public
+    /// (it is in this source): set your own in production, and keep it, or older audit rows no longer match.
+    /// </summary>
+    [Required, MinLength(16)]
+    public string HashKey { get; set; } = "samplemind-default-privacy-hash-key";
+
+    /// <summary>The longest <c>X-Purpose</c> header the audit records (longer ones are refused with 400).</summary>
+    [Range(1, 1000)]
+    public int MaxPurposeLength { get; set; } = 200;
+}
