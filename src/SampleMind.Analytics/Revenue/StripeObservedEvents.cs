@@ -27,8 +27,9 @@ public sealed record class StoredSubscriptionState(long Created, int Rank, strin
 /// <list type="bullet">
 /// <item>customer → <c>customer.created</c> at the customer's <c>created</c> (maps the customer through metadata.user_id);</item>
 /// <item>subscription → <c>customer.subscription.deleted</c> at <c>ended_at</c> (else <c>canceled_at</c>) when canceled;
-/// else at the latest of <c>start_date</c>/<c>created</c>, an ended trial's <c>trial_end</c>, a discount's <c>start</c> and
-/// the items' <c>created</c> (<c>customer.subscription.created</c> when that is the subscription's creation). A state equal
+/// (preceded, when nothing about it is stored, by the state it ran in); else at the latest of <c>start_date</c>/<c>created</c>,
+/// an ended trial's <c>trial_end</c>, a discount's <c>start</c> and the items' <c>created</c>
+/// (<c>customer.subscription.created</c> when that is the subscription's creation). A state equal
 /// to the latest one already stored (a webhook's or an earlier backfill's) adds nothing; a state that differs from a
 /// stored one at or after that time comes one second after it (Stripe says it is the state now);</item>
 /// <item>paid invoice → <c>invoice.paid</c> at <c>status_transitions.paid_at</c> (the person's payment is keyed by the
@@ -52,42 +53,48 @@ public static class StripeObservedEvents
         return Make("customer.created", created, id, customer, $"{id}|{user}");
     }
 
-    public static ObservedStripeEvent? Subscription(JsonElement subscription, long nowSeconds, StoredSubscriptionState? latest)
+    /// <summary>
+    /// The subscription's observed state (none when the latest stored state is the same); for a canceled subscription
+    /// nothing stored knows about, first the state it had while it ran (its items, active from its start or its trial's
+    /// end), so that a backfill shows its churn.
+    /// </summary>
+    public static List<ObservedStripeEvent> Subscription(JsonElement subscription, long nowSeconds, StoredSubscriptionState? latest)
     {
+        var events = new List<ObservedStripeEvent>(2);
         if (Text(subscription, "id") is not { } id)
         {
-            return null;
+            return events;
         }
         var canceled = Text(subscription, "status") is "canceled" or "incomplete_expired";
         var type = canceled ? "customer.subscription.deleted" : "customer.subscription.updated";
         var facts = StripeSubscriptions.Read(subscription, type);
         if (latest is not null && latest.Facts == facts)
         {
-            return null; // already known as it is now
+            return events; // already known as it is now
         }
         var created = Seconds(subscription, "created") ?? 0;
+        var ran = RunningSince(subscription, created, nowSeconds);
         long at;
         if (canceled)
         {
             at = Seconds(subscription, "ended_at") ?? Seconds(subscription, "canceled_at") ?? created;
+            if (latest is null && Text(subscription, "status") == "canceled" && ran < at)
+            {
+                var running = JsonNode.Parse(subscription.GetRawText())!.AsObject();
+                running["status"] = "active";
+                running.Remove("ended_at");
+                running.Remove("canceled_at");
+                using var document = JsonDocument.Parse(running.ToJsonString());
+                var ranType = ran <= created ? "customer.subscription.created" : "customer.subscription.updated";
+                events.Add(SubscriptionEvent(ranType, ran, id, document.RootElement, StripeSubscriptions.Read(document.RootElement, ranType)));
+            }
         }
         else
         {
-            at = Seconds(subscription, "start_date") ?? created;
-            if (Text(subscription, "status") != "trialing" && Seconds(subscription, "trial_end") is { } trialEnd && trialEnd <= nowSeconds)
+            at = ran;
+            if (Text(subscription, "status") == "trialing")
             {
-                at = Math.Max(at, trialEnd);
-            }
-            if (Object(subscription, "discount") is { } discount && Seconds(discount, "start") is { } discountStart && discountStart <= nowSeconds)
-            {
-                at = Math.Max(at, discountStart);
-            }
-            foreach (var item in ItemsOf(subscription))
-            {
-                if (Seconds(item, "created") is { } itemCreated && itemCreated <= nowSeconds)
-                {
-                    at = Math.Max(at, itemCreated);
-                }
+                at = Seconds(subscription, "trial_start") ?? at;
             }
             if (at <= created)
             {
@@ -99,8 +106,36 @@ public static class StripeObservedEvents
         {
             at = latest.Created + 1;
         }
+        events.Add(SubscriptionEvent(type, at, id, subscription, facts));
+        return events;
+    }
+
+    /// <summary>When the subscription's present terms began, by its own timestamps (start, an ended trial, a discount, its items).</summary>
+    private static long RunningSince(JsonElement subscription, long created, long nowSeconds)
+    {
+        var at = Seconds(subscription, "start_date") ?? created;
+        if (Text(subscription, "status") != "trialing" && Seconds(subscription, "trial_end") is { } trialEnd && trialEnd <= nowSeconds)
+        {
+            at = Math.Max(at, trialEnd);
+        }
+        if (Object(subscription, "discount") is { } discount && Seconds(discount, "start") is { } discountStart && discountStart <= nowSeconds)
+        {
+            at = Math.Max(at, discountStart);
+        }
+        foreach (var item in ItemsOf(subscription))
+        {
+            if (Seconds(item, "created") is { } itemCreated && itemCreated <= nowSeconds)
+            {
+                at = Math.Max(at, itemCreated);
+            }
+        }
+        return at;
+    }
+
+    private static ObservedStripeEvent SubscriptionEvent(string type, long at, string id, JsonElement subscription, StripeSubscriptionFacts facts)
+    {
         var key = string.Create(CultureInfo.InvariantCulture,
-            $"{id}|{type}|{at}|{facts.Status}|{facts.Mrr}|{facts.Currency}|{facts.PriceId}|{facts.Quantity}|{facts.Interval}|{facts.IntervalCount}|{facts.CancelAtPeriodEnd}|{facts.Coupon}");
+            $"{id}|{at}|{facts.Status}|{facts.Mrr}|{facts.Currency}|{facts.PriceId}|{facts.Quantity}|{facts.Interval}|{facts.IntervalCount}|{facts.CancelAtPeriodEnd}|{facts.Coupon}");
         return Make(type, at, id, subscription, key);
     }
 

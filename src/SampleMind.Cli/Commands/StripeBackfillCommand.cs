@@ -66,7 +66,7 @@ public sealed class StripeBackfillCommand : AsyncCommand<StripeBackfillSettings>
     {
         await using var dataSource = CliDatabase.Open(settings.Connection);
         var stored = await CliDatabase.RunAsync(dataSource, ds => StoredSubscriptionsAsync(ds, cancellationToken));
-        var client = new StripeClient(settings.ApiKey, httpClient: new SystemNetHttpClient(maxNetworkRetries: 1), apiBase: settings.ApiBase);
+        var client = new StripeClient(settings.ApiKey, httpClient: new SystemNetHttpClient(maxNetworkRetries: 1), apiBase: settings.ApiBase?.TrimEnd('/'));
         using var sender = new StripeWebhookSender(new Uri(settings.Target), settings.WebhookSecret);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal) { ["customers"] = 0, ["subscriptions"] = 0, ["paid invoices"] = 0, ["refunds"] = 0 };
         long read = 0;
@@ -84,7 +84,7 @@ public sealed class StripeBackfillCommand : AsyncCommand<StripeBackfillSettings>
                     var subscriptions = new SubscriptionListOptions { Limit = limit, Status = "all" };
                     subscriptions.AddExpand("data.discounts");
                     await DeliverAsync(sender, Objects(new SubscriptionService(client).ListAutoPagingAsync(subscriptions, cancellationToken: cancellationToken)),
-                        o => StripeObservedEvents.Subscription(o, now, stored.GetValueOrDefault(o.GetProperty("id").GetString()!)),
+                        o => (IEnumerable<ObservedStripeEvent>)StripeObservedEvents.Subscription(o, now, stored.GetValueOrDefault(o.GetProperty("id").GetString()!)),
                         () => { Interlocked.Increment(ref read); counts["subscriptions"]++; }, cancellationToken);
                     setProgress(2);
                     await DeliverAsync(sender, Objects(new InvoiceService(client).ListAutoPagingAsync(new InvoiceListOptions { Limit = limit, Status = "paid" }, cancellationToken: cancellationToken)),
@@ -113,7 +113,7 @@ public sealed class StripeBackfillCommand : AsyncCommand<StripeBackfillSettings>
         }
         catch (StripeException ex)
         {
-            var where = settings.ApiBase ?? "https://api.stripe.com";
+            var where = settings.ApiBase?.TrimEnd('/') ?? "https://api.stripe.com";
             throw ex.HttpStatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden
                 ? new CliException($"Stripe at {where} refused the API key: {OneLine(ex)}", 2, ex)
                 : ex.HttpStatusCode == 0
@@ -122,7 +122,7 @@ public sealed class StripeBackfillCommand : AsyncCommand<StripeBackfillSettings>
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException($"cannot reach the Stripe API at {settings.ApiBase ?? "https://api.stripe.com"}: {ex.Message}", 3, ex);
+            throw new CliException($"cannot reach the Stripe API at {settings.ApiBase?.TrimEnd('/') ?? "https://api.stripe.com"}: {ex.Message}", 3, ex);
         }
 
         Console.WriteLine($"read {string.Join(", ", counts.Select(c => $"{c.Value:N0} {c.Key}"))} from Stripe; " +
@@ -152,18 +152,19 @@ public sealed class StripeBackfillCommand : AsyncCommand<StripeBackfillSettings>
         return document.RootElement.Clone();
     }
 
-    private static async Task DeliverAsync(StripeWebhookSender sender, IAsyncEnumerable<JsonElement> objects, Func<JsonElement, ObservedStripeEvent?> toEvent,
+    private static Task DeliverAsync(StripeWebhookSender sender, IAsyncEnumerable<JsonElement> objects, Func<JsonElement, ObservedStripeEvent?> toEvent,
+        Action onRead, CancellationToken cancellationToken)
+        => DeliverAsync(sender, objects, o => toEvent(o) is { } e ? [e] : [], onRead, cancellationToken);
+
+    private static async Task DeliverAsync(StripeWebhookSender sender, IAsyncEnumerable<JsonElement> objects, Func<JsonElement, IEnumerable<ObservedStripeEvent>> toEvents,
         Action onRead, CancellationToken cancellationToken)
     {
         var page = new List<ObservedStripeEvent>(100);
         await foreach (var o in objects)
         {
             onRead();
-            if (toEvent(o) is { } e)
-            {
-                page.Add(e);
-            }
-            if (page.Count == 100)
+            page.AddRange(toEvents(o));
+            if (page.Count >= 100)
             {
                 await SendAllAsync(sender, page, cancellationToken);
                 page.Clear();
