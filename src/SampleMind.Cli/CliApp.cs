@@ -66,6 +66,13 @@ internal static class CliApp
                 experiments.AddCommand<ExperimentsShowCommand>("show").WithDescription("One experiment's live results per variant, the tests against the control and a chart.")
                     .WithExample("experiments", "show", "price-q4");
             });
+            config.AddBranch("stripe", stripe =>
+            {
+                stripe.SetDescription("Stripe as the source of truth for revenue (README \"Stripe\").");
+                stripe.AddCommand<StripeBackfillCommand>("backfill")
+                    .WithDescription("Read customers, subscriptions, paid invoices and refunds from Stripe's API and deliver them to POST /webhooks/stripe as signed events (idempotent with the webhooks).")
+                    .WithExample("stripe", "backfill", "--api-key", "rk_live_…", "--target", "http://127.0.0.1:5080");
+            });
             config.AddBranch("db", db =>
             {
                 db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");

@@ -11,7 +11,8 @@ public sealed record class StripeUserEvent(string MessageId, string Name, DateTi
 /// <summary>
 /// The person's events for one Stripe event, at the event's <c>created</c> time, messageId <c>stripe-{event id}</c>
 /// (so any number of deliveries or re-applications count once): <c>invoice.paid</c> → <c>payment_succeeded</c>
-/// (amount_paid in the major unit), <c>invoice.payment_failed</c> → <c>payment_failed</c>, <c>charge.refunded</c> →
+/// (amount_paid in the major unit; messageId <c>stripe-{invoice id}-paid</c> at <c>status_transitions.paid_at</c>, so a
+/// webhook and a backfill of the same invoice count once), <c>invoice.payment_failed</c> → <c>payment_failed</c>, <c>charge.refunded</c> →
 /// <c>payment_refunded</c> (the charge's amount_refunded so far), <c>customer.subscription.*</c> →
 /// <c>stripe_subscription</c> (status, normalised MRR, plan, quantity, coupon: <see cref="StripeSubscriptions"/>); a
 /// deletion also → <c>subscription_canceled</c> (messageId <c>stripe-{id}-canceled</c>), which churn features read.
@@ -23,10 +24,11 @@ public static class StripeUserEvents
         var data = stripeEvent.GetProperty("data").GetProperty("object");
         var type = stripeEvent.GetProperty("type").GetString()!;
         var id = stripeEvent.GetProperty("id").GetString()!;
-        var at = DateTimeOffset.FromUnixTimeSeconds(stripeEvent.GetProperty("created").GetInt64());
+        var created = DateTimeOffset.FromUnixTimeSeconds(stripeEvent.GetProperty("created").GetInt64());
         var events = new List<StripeUserEvent>(2);
-        void Add(string messageId, string name, JsonObject properties)
+        void Add(string messageId, string name, JsonObject properties, DateTimeOffset? when = null)
         {
+            var at = when ?? created;
             properties["source"] = "stripe";
             properties["stripe_event_id"] = id;
             properties["stripe_object_id"] = Text(data, "id");
@@ -45,6 +47,11 @@ public static class StripeUserEvents
         var messageId = $"stripe-{id}";
         switch (type)
         {
+            case "invoice.paid" when Text(data, "id") is { } invoice:
+                // One payment per invoice, at the invoice's own paid_at: the webhook and a backfill
+                // (samplemind stripe backfill) of the same invoice are the same event of the person's log.
+                Add($"stripe-{invoice}-paid", EventNames.PaymentSucceeded, Money(data, "amount_paid"), PaidAt(data) ?? created);
+                break;
             case "invoice.paid":
                 Add(messageId, EventNames.PaymentSucceeded, Money(data, "amount_paid"));
                 break;
@@ -86,6 +93,13 @@ public static class StripeUserEvents
             ["stripe_rank"] = StripeSubscriptions.RankOf(type),
         };
     }
+
+    private static DateTimeOffset? PaidAt(JsonElement invoice)
+        => invoice.TryGetProperty("status_transitions", out var transitions) && transitions.ValueKind == JsonValueKind.Object
+            && transitions.TryGetProperty("paid_at", out var paidAt) && paidAt.ValueKind == JsonValueKind.Number
+            && paidAt.TryGetInt64(out var seconds) && seconds > 0
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : null;
 
     private static string? Text(JsonElement parent, string name)
         => parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String

@@ -16,6 +16,7 @@ public sealed class PopulationSimulator
     private readonly long _windowStartMs;
     private readonly EventEncoder _encoder = new();
     private readonly List<SimEvent> _day = new(4096);
+    private readonly SimStripe? _stripe;
 
     public PopulationSimulator(SimulationOptions options)
     {
@@ -30,6 +31,26 @@ public sealed class PopulationSimulator
             var index = options.StartUserIndex + i;
             _users[i] = new SimUser(index, UserIdOf(options.Seed, index), options.Seed, options.Days, _windowStartMs, nowMs, options.PricingTest);
         }
+        if (options.Stripe)
+        {
+            _stripe = new SimStripe();
+            foreach (var user in _users)
+            {
+                _stripe.Begin(user);
+            }
+        }
+    }
+
+    /// <summary>The Stripe deliveries generated since the last call (<see cref="SimulationOptions.Stripe"/>; else none).</summary>
+    public List<StripeDelivery> TakeStripeDeliveries()
+    {
+        if (_stripe is null || _stripe.Pending.Count == 0)
+        {
+            return [];
+        }
+        var taken = new List<StripeDelivery>(_stripe.Pending);
+        _stripe.Pending.Clear();
+        return taken;
     }
 
     public SimulationOptions Options { get; }
@@ -81,6 +102,14 @@ public sealed class PopulationSimulator
             {
                 var e = _day[i];
                 var user = _users[e.User - offset];
+                if (_stripe is not null)
+                {
+                    _stripe.Observe(e, user);
+                    if (e.Kind is EventKind.PaymentSucceeded or EventKind.PaymentFailed)
+                    {
+                        continue; // Stripe's invoice events stand for them
+                    }
+                }
                 EventsGenerated++;
                 yield return new EncodedEvent(_encoder.Encode(e, user), e.TimeMs, user.UserId);
             }

@@ -23,6 +23,13 @@ public sealed record SimulationOptions
     /// <summary>A pricing test among the people who start a trial in the window (see <see cref="SimulationPricingTest"/>); none by default.</summary>
     public SimulationPricingTest? PricingTest { get; init; }
 
+    /// <summary>
+    /// Also produce the Stripe side of the population (<see cref="PopulationSimulator.TakeStripeDeliveries"/>): Stripe's
+    /// invoice.paid / invoice.payment_failed then stand for the payments, so the Segment stream leaves out its own
+    /// payment_succeeded and payment_failed events (the person's log gets them from Stripe, once).
+    /// </summary>
+    public bool Stripe { get; init; }
+
     public static DateTimeOffset DefaultNow(TimeProvider time) => new(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
 
     internal void Validate()

@@ -76,8 +76,21 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("Run the simulator's pricing test (README \"Experiments\"): trial starters see one of three prices (list, +15 %, +30 %) with a known demand curve per persona, written to the truth file. With --target it first creates the experiment 'sim-pricing' (POST /api/experiments, starting at the window's start) with --spend-key")]
     public bool PricingTest { get; set; }
 
+    [CommandOption("--stripe")]
+    [Description("With --target: also deliver the population's Stripe side (customers, subscriptions, invoices, refunds) to POST /webhooks/stripe as signed webhook events; the Segment stream then leaves out payment_succeeded/payment_failed (Stripe's invoices stand for them). README \"Stripe\"")]
+    public bool Stripe { get; set; }
+
+    [CommandOption("--stripe-secret <WHSEC>")]
+    [Description("With --stripe: the endpoint's signing secret (default: Stripe__WebhookSecret, else the local stack's whsec_samplemind_dev)")]
+    public string StripeSecret { get; set; } = StripeWebhookSender.DefaultSecret();
+
     public override ValidationResult Validate()
     {
+        if (Stripe && Target is null)
+        {
+            return ValidationResult.Error("--stripe needs --target URL (the deliveries go to its /webhooks/stripe)");
+        }
+
         if ((Out is not null ? 1 : 0) + (Target is not null ? 1 : 0) + (IntoLog ? 1 : 0) != 1)
         {
             return ValidationResult.Error("give exactly one of --out FILE, --target URL or --into-log");
@@ -196,9 +209,13 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             StartUserIndex = settings.StartUser,
             Treatment = settings.ReadTreatment(),
             PricingTest = settings.PricingTest ? SimulationPricingTest.Default : null,
+            Stripe = settings.Stripe,
         };
-        var truthPath = settings.Truth ?? (settings.Out is null ? null : settings.Out + ".truth.json");
         var simulator = new PopulationSimulator(options);
+        using var stripe = settings.Stripe ? new StripeWebhookSender(new Uri(settings.Target!), settings.StripeSecret) : null;
+        // With --resume the history's deliveries were sent before: generated again, not sent.
+        Func<bool, Task> deliverStripe = (send) => stripe is null ? Task.CompletedTask : DeliverStripeAsync(simulator, stripe, send, cancellationToken);
+        var truthPath = settings.Truth ?? (settings.Out is null ? null : settings.Out + ".truth.json");
         var clock = Stopwatch.StartNew();
         long delivered;
         await using (var sink = settings.Out is null ? await settings.OpenSinkAsync(cancellationToken) : FileSink.Create(settings.Out))
@@ -212,7 +229,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                         await PricingExperimentCreator.CreateAsync(new Uri(settings.Target), settings.SpendKey!, pricing,
                             simulator.WindowStart, cancellationToken);
                     }
-                    await RunHistoryAsync(simulator, settings.Resume ? null : sink, setProgress, settings.Out, cancellationToken);
+                    await RunHistoryAsync(simulator, settings.Resume ? null : sink, setProgress, settings.Out, () => deliverStripe(!settings.Resume), cancellationToken);
                     if (settings.SpendKey is not null && !cancellationToken.IsCancellationRequested)
                     {
                         await sink.FlushAsync(partial: true);
@@ -221,7 +238,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
 
                     if (settings.Live && !cancellationToken.IsCancellationRequested)
                     {
-                        await RunLiveAsync(simulator, sink, cancellationToken);
+                        await RunLiveAsync(simulator, sink, () => deliverStripe(true), cancellationToken);
                     }
 
                     if (settings.IntoLog && cancellationToken.IsCancellationRequested)
@@ -245,13 +262,15 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
         var seconds = clock.Elapsed.TotalSeconds;
         var where = settings.Out is not null ? settings.Out + (truthPath is null ? "" : $" (+ {truthPath})") : settings.Target ?? "the user event log";
         Console.WriteLine($"{(settings.Target is not null ? "sent" : settings.IntoLog ? "loaded" : "wrote")} {delivered:N0} events for {options.Users:N0} users " +
-            $"({options.WindowDescription()}) to {where} in {seconds:F1} s ({delivered / Math.Max(seconds, 1e-9):N0} ev/s)");
+            $"({options.WindowDescription()}) to {where} in {seconds:F1} s ({delivered / Math.Max(seconds, 1e-9):N0} ev/s)"
+            + (stripe is null ? "" : $"; {stripe.Sent:N0} Stripe events to {settings.Target}/webhooks/stripe ({stripe.Stored:N0} new)"));
         // Ctrl+C ends --live normally; anywhere else it is an interruption.
         return cancellationToken.IsCancellationRequested && !settings.Live ? 130 : 0;
     }
 
     /// <summary>Generates the history; sends it to <paramref name="sink"/> unless that is null (<c>--resume</c>).</summary>
-    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink? sink, Action<double> setProgress, string? file, CancellationToken cancellationToken)
+    private static async Task RunHistoryAsync(PopulationSimulator simulator, IEventSink? sink, Action<double> setProgress, string? file,
+        Func<Task> afterDay, CancellationToken cancellationToken)
     {
         await WithFileErrors(file, async () =>
         {
@@ -262,6 +281,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                 {
                     day = simulator.NextDay;
                     setProgress(day);
+                    await afterDay();
                     if (cancellationToken.IsCancellationRequested)
                     {
                         break;
@@ -279,10 +299,23 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             }
 
             setProgress(simulator.NextDay);
+            await afterDay();
         });
     }
 
-    private static async Task RunLiveAsync(PopulationSimulator simulator, IEventSink sink, CancellationToken cancellationToken)
+    /// <summary>Delivers (or, when not <paramref name="send"/>, drops) the Stripe events generated since the last call.</summary>
+    private static async Task DeliverStripeAsync(PopulationSimulator simulator, StripeWebhookSender stripe, bool send, CancellationToken cancellationToken)
+    {
+        var deliveries = simulator.TakeStripeDeliveries();
+        if (deliveries.Count == 0 || !send)
+        {
+            return;
+        }
+        await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (d, ct) => await stripe.SendAsync(d.EventId, d.Payload, ct));
+    }
+
+    private static async Task RunLiveAsync(PopulationSimulator simulator, IEventSink sink, Func<Task> deliverStripe, CancellationToken cancellationToken)
     {
         try
         {
@@ -302,6 +335,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
                     {
                         await sink.FlushAsync(partial: false);
                     }
+                    await deliverStripe();
                 }
             }
         }

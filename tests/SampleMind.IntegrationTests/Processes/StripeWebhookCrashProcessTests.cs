@@ -119,7 +119,9 @@ public sealed class StripeWebhookCrashProcessTests
         {
             var applied = new Dictionary<string, long>(StringComparer.Ordinal);
             await using var command = cluster.Database.DataSource.CreateCommand(
-                "select substr(message_id, 8), count(*) from user_events where message_id like 'stripe-evt_c%' and message_id not like '%-canceled' group by 1");
+                "select payload->'properties'->>'stripe_event_id', count(*) from user_events "
+                + "where message_id like 'stripe-%' and payload->'properties'->>'stripe_event_id' like 'evt_c%' "
+                + "and message_id not like '%-canceled' group by 1");
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {

@@ -130,7 +130,7 @@ public sealed class StripeWebhookProcessTests
         Assert.Equal(2, person.GetProperty("payments").GetInt32());
         Assert.Equal(69.98m, person.GetProperty("lifetimeRevenue").GetDecimal());
         Assert.Equal(1, person.GetProperty("paymentFailures").GetArrayLength());
-        Assert.Equal(3, await cluster.Database.ScalarAsync<long>("select count(*) from user_events where user_id = 'stripe-person-1' and message_id like 'stripe-evt_%'"));
+        Assert.Equal(3, await cluster.Database.ScalarAsync<long>("select count(*) from user_events where user_id = 'stripe-person-1' and message_id like 'stripe-%'"));
         Assert.Equal("stripe-person-1", await cluster.Database.ScalarAsync<string>("select user_id from stripe_customers where customer_id = 'cus_42'"));
     }
 }
