@@ -8,7 +8,10 @@ using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
 
-/// <summary>GET /api/campaigns, GET /api/campaigns/{id} (first-touch economics: CAC, LTV, ROI) and POST /api/campaigns/{id}/spend.</summary>
+/// <summary>
+/// GET /api/campaigns, GET /api/campaigns/{id} (economics under first-touch or last-touch attribution, <c>?model=</c>:
+/// CAC, LTV, ROI) and POST /api/campaigns/{id}/spend.
+/// </summary>
 public static class CampaignsApi
 {
     private const int MaxCampaignIdLength = 256;
@@ -18,13 +21,16 @@ public static class CampaignsApi
     {
         var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns").RequireApiRole(ApiRole.Read);
 
-        campaigns.MapGet("/", ListAsync)
+        campaigns.MapGet("/", ListByModelAsync)
             .WithName("ListCampaigns")
-            .WithSummary("Every campaign: first-touch users, signups, paying conversions, realized revenue, spend, CAC, LTV and ROI.");
+            .WithSummary("Every campaign: attributed people, signups, paying conversions, realized revenue, spend, CAC, LTV and ROI. "
+                + "?model=first_touch (default) or last_touch; each campaign says its model in `attribution`.")
+            .ProducesValidationProblem();
 
         campaigns.MapGet("/{id}", GetAsync)
             .WithName("GetCampaign")
-            .WithSummary("One campaign's economics.")
+            .WithSummary("One campaign's economics (?model=first_touch|last_touch).")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         campaigns.MapPost("/{id}/spend", AddSpendAsync)
@@ -61,20 +67,33 @@ public static class CampaignsApi
         return app;
     }
 
-    internal static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client)
+    private static async Task<Results<Ok<CampaignView[]>, ValidationProblem>> ListByModelAsync(string? model, IClusterClient client)
+    {
+        if (!AttributionModels.TryParse(model, out var attribution))
+        {
+            return ModelProblem();
+        }
+        return await ListAsync(client, attribution);
+    }
+
+    internal static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client, AttributionModel model = AttributionModel.FirstTouch)
     {
         var ids = await client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync();
-        var views = await Task.WhenAll(ids.Select(id => client.GetGrain<ICampaignGrain>(id).GetAsync()));
+        var views = await Task.WhenAll(ids.Select(id => client.GetGrain<ICampaignGrain>(id).GetAttributedAsync(model)));
         return TypedResults.Ok(views.OfType<CampaignView>().ToArray());
     }
 
-    private static async Task<Results<Ok<CampaignView>, ProblemHttpResult, ValidationProblem>> GetAsync(string id, IClusterClient client)
+    private static async Task<Results<Ok<CampaignView>, ProblemHttpResult, ValidationProblem>> GetAsync(string id, string? model, IClusterClient client)
     {
         if (ValidateId(id) is { } problem)
         {
             return problem;
         }
-        var view = await client.GetGrain<ICampaignGrain>(id).GetAsync();
+        if (!AttributionModels.TryParse(model, out var attribution))
+        {
+            return ModelProblem();
+        }
+        var view = await client.GetGrain<ICampaignGrain>(id).GetAttributedAsync(attribution);
         return view is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Campaign not found",
                 detail: $"no user or spend has been recorded for campaign '{id}'")
@@ -141,6 +160,12 @@ public static class CampaignsApi
         }
         return TypedResults.Ok(await client.GetGrain<ICampaignGrain>(id).AddSpendAsync(amount, date, idempotencyKey));
     }
+
+    private static ValidationProblem ModelProblem()
+        => TypedResults.ValidationProblem(new Dictionary<string, string[]>
+        {
+            ["model"] = [$"the attribution model is {AttributionModels.FirstTouch} (the default) or {AttributionModels.LastTouch}"],
+        });
 
     private static ValidationProblem? ValidateId(string id)
         => string.IsNullOrWhiteSpace(id) || id.Length > MaxCampaignIdLength

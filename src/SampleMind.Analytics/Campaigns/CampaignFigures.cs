@@ -3,12 +3,12 @@ using SampleMind.Analytics.Users;
 namespace SampleMind.Analytics.Campaigns;
 
 /// <summary>
-/// Additive figures of one campaign (first touch): a delta from one user or a silo's pre-aggregator, or a campaign
-/// grain's totals. A user belongs to the campaign of their earliest campaign value (<see cref="UserModel.Campaign"/>).
+/// Additive figures of one campaign under one attribution model (<see cref="CampaignAttribution"/>): a delta from one
+/// person or a silo's pre-aggregator, or a campaign grain's totals.
 /// </summary>
 public sealed class CampaignFigures
 {
-    /// <summary>Users whose first touch is the campaign.</summary>
+    /// <summary>People attributed to the campaign.</summary>
     public int Users { get; set; }
 
     /// <summary>Of those, users who signed up (signup_started, or an identify's created_at).</summary>
@@ -30,42 +30,80 @@ public sealed class CampaignFigures
         Revenue += sign * other.Revenue;
     }
 
-    /// <summary>One user's share of their first-touch campaign; null when the user has no campaign.</summary>
-    public static (string Campaign, CampaignFigures Share)? Of(UserModel model)
+    /// <summary>One person's figures, whichever campaign they are attributed to.</summary>
+    public static CampaignFigures PersonOf(UserModel model) => new()
     {
-        if (model.Campaign is not { } campaign)
-        {
-            return null;
-        }
-        return (campaign.Value, new CampaignFigures
-        {
-            Users = 1,
-            Signups = model.SignupAt is null ? 0 : 1,
-            Conversions = model.Payments.IsEmpty ? 0 : 1,
-            Revenue = model.LifetimeRevenue,
-        });
+        Users = 1,
+        Signups = model.SignupAt is null ? 0 : 1,
+        Conversions = model.Payments.IsEmpty ? 0 : 1,
+        Revenue = model.LifetimeRevenue,
+    };
+}
+
+/// <summary>
+/// A campaign's figures under both attribution models: <see cref="FirstTouch"/> (the person's earliest campaign touch,
+/// <see cref="UserModel.Campaign"/>) and <see cref="LastTouch"/> (the latest touch at or before the first payment,
+/// <see cref="UserModel.LastTouch"/>). Additive, like every rollup delta.
+/// </summary>
+public sealed class CampaignAttribution
+{
+    public CampaignFigures FirstTouch { get; init; } = new();
+
+    public CampaignFigures LastTouch { get; init; } = new();
+
+    public bool IsZero => FirstTouch.IsZero && LastTouch.IsZero;
+
+    public void Add(CampaignAttribution other, int sign = 1)
+    {
+        FirstTouch.Add(other.FirstTouch, sign);
+        LastTouch.Add(other.LastTouch, sign);
     }
 
     /// <summary>
-    /// The change from a user's share before some events to the share after: the old campaign loses the old share and
-    /// the new one gains the new share (a late, earlier identify can move a user's first touch).
+    /// One person's shares by campaign (campaign names through <paramref name="map"/>, e.g. the dimension registry's
+    /// ceiling): the whole person under the first-touch campaign and under the last-touch one; none without a touch.
     /// </summary>
-    public static IReadOnlyList<(string Campaign, CampaignFigures Delta)> Difference((string Campaign, CampaignFigures Share)? before, (string Campaign, CampaignFigures Share)? after)
+    public static Dictionary<string, CampaignAttribution> SharesOf(UserModel model, Func<string, string> map)
     {
-        var deltas = new Dictionary<string, CampaignFigures>(StringComparer.Ordinal);
-        if (before is { } b)
+        var shares = new Dictionary<string, CampaignAttribution>(StringComparer.Ordinal);
+        if (model.Campaign is null && model.LastTouch is null)
         {
-            deltas[b.Campaign] = new CampaignFigures();
-            deltas[b.Campaign].Add(b.Share, -1);
+            return shares;
         }
-        if (after is { } a)
+        var person = CampaignFigures.PersonOf(model);
+        if (model.Campaign is { } first)
         {
-            if (!deltas.TryGetValue(a.Campaign, out var d))
-            {
-                deltas[a.Campaign] = d = new CampaignFigures();
-            }
-            d.Add(a.Share);
+            At(shares, map(first.Value)).FirstTouch.Add(person);
+        }
+        if (model.LastTouch is { } last)
+        {
+            At(shares, map(last.Value)).LastTouch.Add(person);
+        }
+        return shares;
+    }
+
+    /// <summary>The change from a person's shares before some events to the shares after, per campaign (zeros left out).</summary>
+    public static IReadOnlyList<(string Campaign, CampaignAttribution Delta)> Difference(
+        Dictionary<string, CampaignAttribution> before, Dictionary<string, CampaignAttribution> after)
+    {
+        var deltas = new Dictionary<string, CampaignAttribution>(StringComparer.Ordinal);
+        foreach (var (campaign, share) in before)
+        {
+            At(deltas, campaign).Add(share, -1);
+        }
+        foreach (var (campaign, share) in after)
+        {
+            At(deltas, campaign).Add(share);
         }
         return [.. deltas.Where(p => !p.Value.IsZero).Select(p => (p.Key, p.Value))];
+    }
+
+    private static CampaignAttribution At(Dictionary<string, CampaignAttribution> shares, string campaign)
+    {
+        if (!shares.TryGetValue(campaign, out var share))
+        {
+            shares[campaign] = share = new CampaignAttribution();
+        }
+        return share;
     }
 }

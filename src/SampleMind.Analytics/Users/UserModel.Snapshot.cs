@@ -22,6 +22,7 @@ public sealed partial class UserModel
         LastActiveAt = Ticks(_lastActiveAt),
         LastLoginAt = Ticks(_lastLoginAt),
         PlanLog = [.. _planLog.Select(p => ToSnapshot(p)!)],
+        Touches = [.. _touches.Select(t => ToSnapshot(t)!)],
         Days = [.. Days.Select(b => new DaySnapshot(b.Day, b.Events, b.Analyses, b.Uploads, b.Sessions,
             b.SessionSeconds, b.Logins, b.FeatureUses, b.LastAtTicks, b.SessionsEnded, b.ProcessingTimeSum, b.ProcessingTimeCount,
             b.AccuracySum, b.AccuracyCount, b.Features))],
@@ -51,7 +52,7 @@ public sealed partial class UserModel
     {
         ArgumentNullException.ThrowIfNull(s);
         if (s.Traits is null || s.PlanLog is null || s.Days is null || s.Features is null || s.FeatureFirstUse is null
-            || s.SupportTickets is null || s.PaymentFailures is null || s.Payments is null || s.SegmentHistory is null
+            || s.Touches is null || s.SupportTickets is null || s.PaymentFailures is null || s.Payments is null || s.SegmentHistory is null
             || s.SegmentPath is null || s.Activation is null || s.Monetization is null
             || s.Features.Length != s.FeatureFirstUse.Length || s.Activation.Length != 5 || s.Monetization.Length != 5)
         {
@@ -74,6 +75,7 @@ public sealed partial class UserModel
             _lastActiveAt = s.LastActiveAt ?? NoTime,
             _lastLoginAt = s.LastLoginAt ?? NoTime,
             _planLog = [.. s.PlanLog.Select(p => FromSnapshot(p))],
+            _touches = [.. s.Touches.Select(t => FromSnapshot(t)).Order(Comparer<Stamped>.Create(CompareStamped)).Distinct()],
             _days = new PackedDay[s.Days.Length],
             _featureNames = [.. s.Features.Select(SharedStrings.Intern)],
             _featureFirstUse = s.FeatureFirstUse,

@@ -29,6 +29,10 @@ public sealed partial class UserModel
     private Stamped _email, _device, _source, _campaign, _utmSource, _utmMedium, _utmCampaign; // Value null: none
     private long _signupAt = NoTime, _firstSeenAt = NoTime, _lastActiveAt = NoTime, _lastLoginAt = NoTime;
     private Stamped[] _planLog = [];
+    // Campaign touches (events with a campaign value) at or before the first payment, in (time, messageId) order: the
+    // last one is the last-touch campaign. A touch after the first payment can never count (the first payment only moves
+    // earlier as events arrive), so it is not kept: memory stays the touches before conversion.
+    private Stamped[] _touches = [];
     private string[] _featureNames = []; // sorted ordinal, with the first use of each in _featureFirstUse
     private long[] _featureFirstUse = [];
     private long[] _supportTickets = [];
@@ -49,7 +53,17 @@ public sealed partial class UserModel
     public Stamped? Email => Optional(_email);
     public Stamped? Device => Optional(_device);
     public Stamped? Source => Optional(_source);
+    /// <summary>The first-touch campaign: the earliest (timestamp, then messageId) campaign value of any event.</summary>
     public Stamped? Campaign => Optional(_campaign);
+
+    /// <summary>
+    /// The last-touch campaign: the latest (timestamp, then messageId) campaign value of an event timestamped at or before
+    /// the person's first payment_succeeded, or of any event when there is no payment yet; null when there is none.
+    /// </summary>
+    public Stamped? LastTouch => _touches.Length == 0 ? null : _touches[^1];
+
+    /// <summary>Campaign touches at or before the first payment, in time order (see <see cref="LastTouch"/>).</summary>
+    public ReadOnlySpan<Stamped> Touches => _touches;
     public Stamped? UtmSource => Optional(_utmSource);
     public Stamped? UtmMedium => Optional(_utmMedium);
     public Stamped? UtmCampaign => Optional(_utmCampaign);
@@ -226,6 +240,7 @@ public sealed partial class UserModel
         Latest(ref _device, e.Device, e, shared: true);
         Earliest(ref _source, e.Source, e);
         Earliest(ref _campaign, e.Campaign, e);
+        AddTouch(e);
         Earliest(ref _utmSource, e.UtmSource, e);
         Earliest(ref _utmMedium, e.UtmMedium, e);
         Earliest(ref _utmCampaign, e.UtmCampaign, e);
@@ -374,6 +389,7 @@ public sealed partial class UserModel
                 break;
             case EventNames.PaymentSucceeded:
                 _payments = InsertedSorted(_payments, new Payment(at, e.Amount ?? 0m, e.FromStripe), static (a, b) => a.AtTicks.CompareTo(b.AtTicks));
+                DropTouchesAfter(_payments[0].AtTicks);
                 break;
             case EventNames.PaymentRefunded:
                 ApplyRefund(e);
@@ -646,6 +662,35 @@ public sealed partial class UserModel
             current = shared ? new Stamped(SharedStrings.Intern(value), candidate.AtTicks, candidate.MessageId) : candidate;
         }
     }
+
+    private void AddTouch(EventFacts e)
+    {
+        if (e.Campaign is not { } campaign || (_payments.Length > 0 && e.Timestamp.UtcTicks > _payments[0].AtTicks))
+        {
+            return;
+        }
+        var touch = new Stamped(SharedStrings.Intern(campaign), e.Timestamp, e.MessageId);
+        if (Array.IndexOf(_touches, touch) < 0)
+        {
+            _touches = InsertedSorted(_touches, touch, CompareStamped);
+        }
+    }
+
+    private void DropTouchesAfter(long ticks)
+    {
+        var keep = _touches.Length;
+        while (keep > 0 && _touches[keep - 1].AtTicks > ticks)
+        {
+            keep--;
+        }
+        if (keep < _touches.Length)
+        {
+            _touches = _touches[..keep];
+        }
+    }
+
+    private static int CompareStamped(Stamped a, Stamped b)
+        => a.AtTicks != b.AtTicks ? a.AtTicks.CompareTo(b.AtTicks) : string.CompareOrdinal(a.MessageId, b.MessageId);
 
     private static void Earliest(ref Stamped current, string? value, EventFacts e)
     {

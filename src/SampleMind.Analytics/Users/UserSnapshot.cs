@@ -11,8 +11,11 @@ namespace SampleMind.Analytics.Users;
 /// </summary>
 public sealed class UserSnapshot
 {
-    /// <summary>The shape written by this code. Format 1 was the model's own JSON (before the compact model).</summary>
-    public const int CurrentFormat = 2;
+    /// <summary>
+    /// The shape written by this code. Format 1 was the model's own JSON (before the compact model); format 2 had no
+    /// campaign <see cref="Touches"/> (last-touch attribution), so its users are rebuilt from the log.
+    /// </summary>
+    public const int CurrentFormat = 3;
 
     public int Format { get; set; }
     public long EventsApplied { get; set; }
@@ -29,6 +32,8 @@ public sealed class UserSnapshot
     public long? LastActiveAt { get; set; }
     public long? LastLoginAt { get; set; }
     public StampedSnapshot[] PlanLog { get; set; } = [];
+    /// <summary>Campaign touches at or before the first payment (last-touch attribution), in time order.</summary>
+    public StampedSnapshot[] Touches { get; set; } = [];
     public DaySnapshot[] Days { get; set; } = [];
     public string[] Features { get; set; } = [];
     public long[] FeatureFirstUse { get; set; } = [];

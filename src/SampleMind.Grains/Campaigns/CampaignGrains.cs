@@ -14,22 +14,27 @@ public sealed class CampaignState
     [Id(2)] public FlushLedger Applied { get; set; } = new();
 
     [Id(3)] public bool Registered { get; set; }
+
+    /// <summary>The last-touch figures (<see cref="Totals"/> are the first-touch ones).</summary>
+    [Id(4)] public CampaignTotals LastTouch { get; set; } = new();
 }
 
-/// <summary>One campaign: first-touch user figures from the pre-aggregators, and the spend recorded through the API.</summary>
+/// <summary>
+/// One campaign: first-touch and last-touch people figures from the pre-aggregators, and the spend recorded through the
+/// API (the same spend under both models).
+/// </summary>
 public sealed class CampaignGrain(
     [PersistentState("campaign", "Default")] IPersistentState<CampaignState> state,
     TimeProvider time) : Grain, ICampaignGrain
 {
-    public async Task ApplyAsync(CampaignTotals delta, string source, long sequence)
+    public async Task ApplyAsync(CampaignTotals firstTouch, CampaignTotals lastTouch, string source, long sequence)
     {
         if (!state.State.Applied.Accept(source, sequence))
         {
             return;
         }
-        var totals = state.State.Totals.ToFigures();
-        totals.Add(delta.ToFigures());
-        state.State.Totals = totals.ToWire();
+        state.State.Totals = Added(state.State.Totals, firstTouch);
+        state.State.LastTouch = Added(state.State.LastTouch, lastTouch);
         await RegisterAsync();
         await this.WriteOrDeactivateAsync(state);
         await ReportAsync();
@@ -48,15 +53,22 @@ public sealed class CampaignGrain(
         return View();
     }
 
-    public Task<CampaignView?> GetAsync()
-        => Task.FromResult(state.State.Registered || state.State.Spend.Count > 0 || !state.State.Totals.ToFigures().IsZero ? View() : null);
+    public Task<CampaignView?> GetAsync() => GetAttributedAsync(AttributionModel.FirstTouch);
+
+    public Task<CampaignView?> GetAttributedAsync(AttributionModel model)
+        => Task.FromResult(state.State.Registered || state.State.Spend.Count > 0 || !state.State.Totals.ToFigures().IsZero
+            || !state.State.LastTouch.ToFigures().IsZero ? View(model) : null);
 
     public Task<CampaignTotals> GetTotalsAsync() => Task.FromResult(state.State.Totals);
 
-    public async Task ResetAsync(CampaignTotals totals)
+    public Task<CampaignTotals> GetAttributedTotalsAsync(AttributionModel model)
+        => Task.FromResult(model == AttributionModel.LastTouch ? state.State.LastTouch : state.State.Totals);
+
+    public async Task ResetAsync(CampaignTotals firstTouch, CampaignTotals lastTouch)
     {
-        state.State.Totals = totals;
-        if (!totals.ToFigures().IsZero)
+        state.State.Totals = firstTouch;
+        state.State.LastTouch = lastTouch;
+        if (!firstTouch.ToFigures().IsZero || !lastTouch.ToFigures().IsZero)
         {
             await RegisterAsync();
         }
@@ -77,9 +89,16 @@ public sealed class CampaignGrain(
         }
     }
 
-    private CampaignView View()
+    private static CampaignTotals Added(CampaignTotals totals, CampaignTotals delta)
     {
-        var t = state.State.Totals;
+        var figures = totals.ToFigures();
+        figures.Add(delta.ToFigures());
+        return figures.ToWire();
+    }
+
+    private CampaignView View(AttributionModel model = AttributionModel.FirstTouch)
+    {
+        var t = model == AttributionModel.LastTouch ? state.State.LastTouch : state.State.Totals;
         var spend = state.State.Spend.Sum(s => s.Amount);
         var economics = CampaignEconomics.From(spend, t.Conversions, t.Revenue);
         return new CampaignView
@@ -93,6 +112,7 @@ public sealed class CampaignGrain(
             Cac = economics.Cac,
             Ltv = economics.Ltv,
             Roi = economics.Roi,
+            Attribution = model.Name(),
         };
     }
 }

@@ -6,20 +6,25 @@ using SampleMind.Users;
 
 namespace SampleMind.Campaigns;
 
-/// <summary>The campaign rollup: a user's first-touch share after the events minus before.</summary>
+/// <summary>
+/// The campaign rollup: a person's shares (first touch and last touch, <see cref="CampaignAttribution"/>) after the
+/// events minus before. A merge moves the anonymous rows into the person, so the person's touches include the anonymous
+/// visit's and the merged key's grain takes its own shares back: campaigns count people.
+/// </summary>
 /// <remarks>Campaigns past the ceiling are counted under "(other)" (<see cref="DimensionRegistry"/>).</remarks>
 public sealed class CampaignUserRollup(CampaignPreAggregator sink, DimensionRegistry registry) : IUserRollup
 {
-    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => new Capture(sink, registry, Mapped(registry, CampaignFigures.Of(model)));
+    public IUserRollupCapture Begin(UserModel model, IReadOnlyList<EventFacts> events) => new Capture(sink, registry, SharesOf(registry, model));
 
-    private static (string Campaign, CampaignFigures Share)? Mapped(DimensionRegistry registry, (string Campaign, CampaignFigures Share)? share)
-        => share is { } s ? (registry.Map(DimensionRegistry.Campaigns, s.Campaign), s.Share) : null;
+    private static Dictionary<string, CampaignAttribution> SharesOf(DimensionRegistry registry, UserModel model)
+        => CampaignAttribution.SharesOf(model, c => registry.Map(DimensionRegistry.Campaigns, c));
 
-    private sealed class Capture(CampaignPreAggregator sink, DimensionRegistry registry, (string Campaign, CampaignFigures Share)? before) : IUserRollupCapture
+    private sealed class Capture(CampaignPreAggregator sink, DimensionRegistry registry, Dictionary<string, CampaignAttribution> before)
+        : IUserRollupCapture
     {
         public void Complete(UserModel model)
         {
-            foreach (var (campaign, delta) in CampaignFigures.Difference(before, Mapped(registry, CampaignFigures.Of(model))))
+            foreach (var (campaign, delta) in CampaignAttribution.Difference(before, SharesOf(registry, model)))
             {
                 sink.Add(campaign, delta);
             }
@@ -30,14 +35,19 @@ public sealed class CampaignUserRollup(CampaignPreAggregator sink, DimensionRegi
 /// <summary>The per-silo campaign pre-aggregator, flushed to the campaign grains every flush interval (500 ms by default).</summary>
 public sealed class CampaignPreAggregator : IRollupFlushTarget
 {
-    private readonly PreAggregator<string, CampaignFigures> _campaigns;
+    private readonly PreAggregator<string, CampaignAttribution> _campaigns;
 
     public CampaignPreAggregator(IGrainFactory grains, ILogger<CampaignPreAggregator> logger)
-        => _campaigns = new("campaigns", () => new CampaignFigures(), (into, delta) => into.Add(delta), d => d.IsZero,
-            (campaign, delta, source, sequence) => grains.GetGrain<ICampaignGrain>(campaign).ApplyAsync(delta.ToWire(), source, sequence),
-            logger);
+        => _campaigns = new(
+            name: "campaigns",
+            create: () => new CampaignAttribution(),
+            merge: (into, delta) => into.Add(delta),
+            isZero: d => d.IsZero,
+            send: (campaign, delta, source, sequence) => grains.GetGrain<ICampaignGrain>(campaign)
+                .ApplyAsync(delta.FirstTouch.ToWire(), delta.LastTouch.ToWire(), source, sequence),
+            logger: logger);
 
-    public void Add(string campaign, CampaignFigures delta) => _campaigns.Add(campaign, delta);
+    public void Add(string campaign, CampaignAttribution delta) => _campaigns.Add(campaign, delta);
 
     public Task FlushAsync(CancellationToken cancellationToken) => _campaigns.FlushAsync(cancellationToken);
 

@@ -274,6 +274,55 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
         await AssertAggregatesEqualTheOracleAsync();
     }
 
+    [Fact]
+    public async Task FirstAndLastTouch_FollowThePersonThroughTheMerges_AndCountPeopleNotAnonymousKeys()
+    {
+        var phone = Fresh("phone");
+        var laptop = Fresh("laptop");
+        var stranger = Fresh("stranger");
+        var user = Fresh("user");
+        var day = Now.AddDays(-12);
+        string search = $"at-search-{user[^6..]}", retarget = $"at-retarget-{user[^6..]}", after = $"at-after-{user[^6..]}";
+
+        // Phone: the campaign visit, then signup with identify. Laptop: a retargeting visit, identify, then the person pays.
+        await Grain(phone).IngestAsync([Anon(phone, "page", day, name: "landing", campaign: search),
+            Anon(phone, "track", day.AddMinutes(1), name: "signup_started")]);
+        await Grain(user).IngestAsync([Ev(user, phone, "identify", day.AddMinutes(2), traits: new JsonObject { ["plan"] = "free" })]);
+        await Grain(laptop).IngestAsync([Anon(laptop, "page", day.AddDays(7), name: "pricing", campaign: retarget)]);
+        await Grain(user).IngestAsync([
+            Ev(user, laptop, "identify", day.AddDays(7).AddMinutes(1), traits: new JsonObject { ["plan"] = "free" }),
+            Ev(user, null, "track", day.AddDays(8), name: "payment_succeeded", properties: new JsonObject { ["amount"] = 50 }),
+        ]);
+        // After the conversion: a visit from a third campaign on the laptop (forwarded to the person) is no last touch.
+        await Grain(laptop).IngestAsync([Anon(laptop, "page", day.AddDays(9), name: "blog", campaign: after)]);
+        // Someone who never signs up: one anonymous person under the retargeting campaign in both models.
+        await Grain(stranger).IngestAsync([Anon(stranger, "page", day.AddDays(7), name: "pricing", campaign: retarget)]);
+
+        var view = (await Grain(laptop).GetAsync())!;
+        Assert.Equal((user, search, 7L), (view.UserId, view.Profile.Campaign, view.EventsApplied));
+        var oracle = await CampaignOracle.AttributedAsync(fixture.Database.DataSource);
+        Assert.Equal((1, 1, 1, 50m), Figures(oracle[search].FirstTouch));
+        Assert.True(oracle[search].LastTouch.IsZero);
+        Assert.Equal((1, 0, 0, 0m), Figures(oracle[retarget].FirstTouch));   // the stranger
+        Assert.Equal((2, 1, 1, 50m), Figures(oracle[retarget].LastTouch));   // the person and the stranger
+        Assert.False(oracle.ContainsKey(after));
+        await AssertAggregatesEqualTheOracleAsync();
+
+        // The grains say the same, per model, with spend: CAC and ROI count the merged person once.
+        await fixture.Client.GetGrain<ICampaignGrain>(retarget).AddSpendAsync(100m, null, $"{retarget}-spend");
+        var last = (await fixture.Client.GetGrain<ICampaignGrain>(retarget).GetAttributedAsync(AttributionModel.LastTouch))!;
+        var first = (await fixture.Client.GetGrain<ICampaignGrain>(retarget).GetAttributedAsync(AttributionModel.FirstTouch))!;
+        Assert.Equal(("last_touch", 2, 1, 100m, 50m, -0.5m), (last.Attribution, last.Users, last.Conversions, last.Cac, last.Ltv, last.Roi));
+        Assert.Equal(("first_touch", 1, 0, (decimal?)null, (decimal?)null, -1m), (first.Attribution, first.Users, first.Conversions, first.Cac, first.Ltv, first.Roi));
+
+        // After every grain deactivates (snapshots, then the log), the same figures.
+        await fixture.DeactivateAllAsync();
+        await Grain(user).IngestAsync([Ev(user, null, "track", day.AddDays(10), name: "login")]);
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    private static (int, int, int, decimal) Figures(CampaignFigures f) => (f.Users, f.Signups, f.Conversions, f.Revenue);
+
     private async Task AssertAggregatesEqualTheOracleAsync()
     {
         var source = fixture.Database.DataSource;
@@ -299,12 +348,16 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
                     return $"{week}: WAP differs from SQL {wap}";
                 }
             }
-            foreach (var (id, expected) in await CampaignOracle.CampaignsAsync(source))
+            foreach (var (id, expected) in await CampaignOracle.AttributedAsync(source))
             {
-                var live = (await fixture.Client.GetGrain<ICampaignGrain>(id).GetTotalsAsync()).ToFigures();
-                if (Describe(live) != Describe(expected))
+                foreach (var model in new[] { AttributionModel.FirstTouch, AttributionModel.LastTouch })
                 {
-                    return $"campaign {id}: live {Describe(live)} ≠ SQL {Describe(expected)}";
+                    var live = (await fixture.Client.GetGrain<ICampaignGrain>(id).GetAttributedTotalsAsync(model)).ToFigures();
+                    var sql = model == AttributionModel.LastTouch ? expected.LastTouch : expected.FirstTouch;
+                    if (Describe(live) != Describe(sql))
+                    {
+                        return $"campaign {id} {model.Name()}: live {Describe(live)} ≠ SQL {Describe(sql)}";
+                    }
                 }
             }
             foreach (var name in FunnelFigures.Names)

@@ -38,7 +38,7 @@ public sealed class CampaignEconomicsTests
     }
 
     [Fact]
-    public void UserShare_CountsSignupConversionAndRevenue_OfTheFirstTouchCampaign()
+    public void PersonShare_CountsSignupConversionAndRevenue_OfTheFirstAndTheLastTouchCampaign()
     {
         var events = new EventBuilder("c1");
         var model = Apply("c1",
@@ -46,12 +46,52 @@ public sealed class CampaignEconomicsTests
             events.Identify(Now.AddDays(-2), new { campaign = "autumn" }),
             events.Track("signup_started", Now.AddDays(-2)),
             events.Track("payment_succeeded", Now.AddDays(-1), new { amount = 10.5 }),
+            events.Identify(Now.AddHours(-1), new { campaign = "winter" }), // after the conversion: no last touch
             events.Track("payment_succeeded", Now, new { amount = 4.5 }));
 
-        var (campaign, share) = CampaignFigures.Of(model)!.Value;
+        var shares = CampaignAttribution.SharesOf(model, c => c);
 
-        Assert.Equal("summer", campaign);
-        Assert.Equal((1, 1, 1, 15m), (share.Users, share.Signups, share.Conversions, share.Revenue));
+        Assert.Equal(["autumn", "summer"], shares.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((1, 1, 1, 15m), Figures(shares["summer"].FirstTouch));
+        Assert.True(shares["summer"].LastTouch.IsZero);
+        Assert.Equal((1, 1, 1, 15m), Figures(shares["autumn"].LastTouch));
+        Assert.True(shares["autumn"].FirstTouch.IsZero);
+        Assert.Equal("autumn", model.LastTouch!.Value.Value);
+    }
+
+    [Fact]
+    public void LastTouch_IsTheLatestTouchBeforeTheFirstPayment_WhateverTheOrderOfArrival()
+    {
+        var events = new EventBuilder("c4");
+        string[] json =
+        [
+            events.Track("page_view", Now.AddDays(-9)).Replace("\"properties\":{}", Utm("spring"), StringComparison.Ordinal),
+            events.Track("page_view", Now.AddDays(-5)).Replace("\"properties\":{}", Utm("retarget"), StringComparison.Ordinal),
+            events.Track("payment_succeeded", Now.AddDays(-3), new { amount = 30 }),
+            events.Track("page_view", Now.AddDays(-3)).Replace("\"properties\":{}", Utm("same-instant"), StringComparison.Ordinal),
+            events.Track("page_view", Now.AddDays(-1)).Replace("\"properties\":{}", Utm("after"), StringComparison.Ordinal),
+            events.Track("payment_succeeded", Now, new { amount = 30 }),
+        ];
+        var random = new Random(3);
+        for (var round = 0; round < 20; round++)
+        {
+            var order = json.ToArray();
+            random.Shuffle(order);
+            var model = Apply("c4", order);
+            Assert.Equal("spring", model.Campaign!.Value.Value);
+            Assert.Equal("same-instant", model.LastTouch!.Value.Value); // at the conversion's instant counts, after it does not
+            Assert.Equal(3, model.Touches.Length);
+        }
+        // Before any payment the last touch is the latest touch; a late, earlier payment moves it back.
+        var unpaid = Apply("c5", json[0], json[1], json[4]);
+        Assert.Equal("after", unpaid.LastTouch!.Value.Value);
+        unpaid.Apply(EventFacts.Parse(events.Track("payment_succeeded", Now.AddDays(-6), new { amount = 5 })));
+        Assert.Equal("spring", unpaid.LastTouch!.Value.Value);
+        // A person whose first touch came after the conversion has a first-touch campaign and no last-touch one.
+        var late = Apply("c6", json[2], json[4]);
+        Assert.Equal("after", late.Campaign!.Value.Value);
+        Assert.Null(late.LastTouch);
+        Assert.Equal(["after"], CampaignAttribution.SharesOf(late, c => c).Keys);
     }
 
     [Fact]
@@ -61,13 +101,15 @@ public sealed class CampaignEconomicsTests
         var model = Apply("c2",
             events.Identify(Now.AddDays(-2), new { campaign = "autumn" }),
             events.Track("payment_succeeded", Now, new { amount = 20 }));
-        var before = CampaignFigures.Of(model);
+        var before = CampaignAttribution.SharesOf(model, c => c);
 
         model.Apply(EventFacts.Parse(events.Identify(Now.AddDays(-9), new { campaign = "summer" })));
-        var deltas = CampaignFigures.Difference(before, CampaignFigures.Of(model)).ToDictionary(d => d.Campaign, d => d.Delta);
+        var deltas = CampaignAttribution.Difference(before, CampaignAttribution.SharesOf(model, c => c)).ToDictionary(d => d.Campaign, d => d.Delta);
 
-        Assert.Equal((-1, 0, -1, -20m), (deltas["autumn"].Users, deltas["autumn"].Signups, deltas["autumn"].Conversions, deltas["autumn"].Revenue));
-        Assert.Equal((1, 0, 1, 20m), (deltas["summer"].Users, deltas["summer"].Signups, deltas["summer"].Conversions, deltas["summer"].Revenue));
+        Assert.Equal((-1, 0, -1, -20m), Figures(deltas["autumn"].FirstTouch));
+        Assert.Equal((1, 0, 1, 20m), Figures(deltas["summer"].FirstTouch));
+        Assert.True(deltas["autumn"].LastTouch.IsZero); // the latest touch before the payment is still autumn
+        Assert.False(deltas.ContainsKey("winter"));
     }
 
     [Fact]
@@ -75,11 +117,16 @@ public sealed class CampaignEconomicsTests
     {
         var events = new EventBuilder("c3");
         var model = Apply("c3", events.Identify(Now, new { campaign = "autumn" }));
-        var before = CampaignFigures.Of(model);
+        var before = CampaignAttribution.SharesOf(model, c => c);
         model.Apply(EventFacts.Parse(events.Track("login", Now)));
 
-        Assert.Empty(CampaignFigures.Difference(before, CampaignFigures.Of(model)));
+        Assert.Empty(CampaignAttribution.Difference(before, CampaignAttribution.SharesOf(model, c => c)));
     }
+
+    private static string Utm(string campaign)
+        => "\"properties\":{},\"context\":{\"campaign\":{\"name\":\"" + campaign + "\",\"source\":\"google\",\"medium\":\"cpc\"}}";
+
+    private static (int, int, int, decimal) Figures(CampaignFigures f) => (f.Users, f.Signups, f.Conversions, f.Revenue);
 
     private static UserModel Apply(string user, params string[] json)
     {

@@ -7,7 +7,7 @@ using SampleMind.FunnelMetrics;
 namespace SampleMind.Cli.Commands.Reconcile;
 
 /// <summary>
-/// Campaign and funnel grains against their SQL oracles. Both are lifetime figures over the whole event log, so
+/// Campaign (both attribution models) and funnel grains against their SQL oracles. Both are lifetime figures over the whole event log, so
 /// --from/--to do not narrow them: --check compares every campaign and funnel, --fix rewrites them all (spend is kept:
 /// it is recorded only in the campaign grains).
 /// </summary>
@@ -17,22 +17,26 @@ public static class CampaignFunnelReconciler
     public static async Task<int> CheckAsync(IClusterClient client, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var differences = 0;
-        var campaigns = await CampaignOracle.CampaignsAsync(dataSource, cancellationToken);
+        var campaigns = await CampaignOracle.AttributedAsync(dataSource, cancellationToken);
         var listed = await client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync();
         foreach (var id in campaigns.Keys.Union(listed, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            var live = (await client.GetGrain<ICampaignGrain>(id).GetTotalsAsync()).ToFigures();
-            var sql = campaigns.GetValueOrDefault(id) ?? new CampaignFigures();
-            foreach (var (field, l, s) in new (string, decimal, decimal)[]
+            var expected = campaigns.GetValueOrDefault(id) ?? new CampaignAttribution();
+            foreach (var model in new[] { AttributionModel.FirstTouch, AttributionModel.LastTouch })
             {
-                ("users", live.Users, sql.Users), ("signups", live.Signups, sql.Signups),
-                ("conversions", live.Conversions, sql.Conversions), ("revenue", live.Revenue, sql.Revenue),
-            })
-            {
-                if (l != s)
+                var live = (await client.GetGrain<ICampaignGrain>(id).GetAttributedTotalsAsync(model)).ToFigures();
+                var sql = model == AttributionModel.LastTouch ? expected.LastTouch : expected.FirstTouch;
+                foreach (var (field, l, s) in new (string, decimal, decimal)[]
                 {
-                    differences++;
-                    Console.WriteLine($"campaign {id} {field}: live {l} ≠ sql {s}");
+                    ("users", live.Users, sql.Users), ("signups", live.Signups, sql.Signups),
+                    ("conversions", live.Conversions, sql.Conversions), ("revenue", live.Revenue, sql.Revenue),
+                })
+                {
+                    if (l != s)
+                    {
+                        differences++;
+                        Console.WriteLine($"campaign {id} {model.Name()} {field}: live {l} ≠ sql {s}");
+                    }
                 }
             }
             if (!listed.Contains(id, StringComparer.Ordinal))
@@ -66,19 +70,20 @@ public static class CampaignFunnelReconciler
                 }
             }
         }
-        Console.WriteLine($"{differences} campaign/funnel difference{(differences == 1 ? "" : "s")} over {campaigns.Count} campaigns and {FunnelFigures.Names.Count} funnels");
+        Console.WriteLine($"{differences} campaign/funnel difference{(differences == 1 ? "" : "s")} over {campaigns.Count} campaigns (first and last touch) and {FunnelFigures.Names.Count} funnels");
         return differences;
     }
 
     /// <summary>Rewrites every campaign's user figures and every funnel from the event log; returns the number of grains reset.</summary>
     public static async Task<int> FixAsync(IClusterClient client, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var campaigns = await CampaignOracle.CampaignsAsync(dataSource, cancellationToken);
+        var campaigns = await CampaignOracle.AttributedAsync(dataSource, cancellationToken);
         var listed = await client.GetGrain<ICampaignCatalogGrain>(ICampaignCatalogGrain.Key).ListAsync();
         var ids = campaigns.Keys.Union(listed, StringComparer.Ordinal).ToList();
         foreach (var id in ids)
         {
-            await client.GetGrain<ICampaignGrain>(id).ResetAsync((campaigns.GetValueOrDefault(id) ?? new CampaignFigures()).ToWire());
+            var figures = campaigns.GetValueOrDefault(id) ?? new CampaignAttribution();
+            await client.GetGrain<ICampaignGrain>(id).ResetAsync(figures.FirstTouch.ToWire(), figures.LastTouch.ToWire());
         }
         foreach (var name in FunnelFigures.Names)
         {
