@@ -76,8 +76,17 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("Run the simulator's pricing test (README \"Experiments\"): trial starters see one of three prices (list, +15 %, +30 %) with a known demand curve per persona, written to the truth file. With --target it first creates the experiment 'sim-pricing' (POST /api/experiments, starting at the window's start) with --spend-key")]
     public bool PricingTest { get; set; }
 
+    [CommandOption("--identity")]
+    [Description("Send what browser SDKs send (README \"Identity resolution\"): people who sign up in the window first visit anonymously from their campaign (page with UTM, anonymousId only), identify with anonymousId + userId at signup (some alias instead), and about one in five has a second device with a visit from another campaign. The truth file lists each person's anonymousIds and last-touch campaign. Not with --into-log (merges run in the silo)")]
+    public bool Identity { get; set; }
+
     public override ValidationResult Validate()
     {
+        if (Identity && IntoLog)
+        {
+            return ValidationResult.Error("--identity needs --target or --out: a bulk load into the log does not merge anonymous keys (the silo does)");
+        }
+
         if ((Out is not null ? 1 : 0) + (Target is not null ? 1 : 0) + (IntoLog ? 1 : 0) != 1)
         {
             return ValidationResult.Error("give exactly one of --out FILE, --target URL or --into-log");
@@ -196,6 +205,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             StartUserIndex = settings.StartUser,
             Treatment = settings.ReadTreatment(),
             PricingTest = settings.PricingTest ? SimulationPricingTest.Default : null,
+            Identity = settings.Identity,
         };
         var truthPath = settings.Truth ?? (settings.Out is null ? null : settings.Out + ".truth.json");
         var simulator = new PopulationSimulator(options);
