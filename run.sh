@@ -136,7 +136,7 @@ load_demo() {
   say "demo: loading a demo population ($DEMO_USERS users × 60 days to $now, seed 1) into ${URL[client-api]} (SAMPLEMIND_DEMO=0 skips this)"
   local started=$SECONDS
   if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind simulate --users "$DEMO_USERS" --days 60 --seed 1 --now "$now" \
-       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --spend-key "$DEMO_SPEND_KEY" --pricing-test >&2; then
+       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --spend-key "$DEMO_SPEND_KEY" --pricing-test --identity >&2; then
     say "demo: loaded in $((SECONDS - started)) s"
     mkdir -p "$HOME_DIR"
     printf 'DEMO_LOADED_USERS=%s\nDEMO_LOADED_NOW=%s\nDEMO_LOADED_PG=%q\n' "$DEMO_USERS" "$now" "$SAMPLEMIND_PG" >"$DEMO_ENV"
@@ -157,7 +157,7 @@ start_demo_live() {
   mkdir -p "$LOGS" "$RUN"
   say "demo: live trickle of the demo population → ${URL[client-api]} (log $LOGS/demo-live.log; SAMPLEMIND_DEMO_LIVE=0 turns it off)"
   setsid nohup env SAMPLEMIND_PG="$SAMPLEMIND_PG" dotnet "$CLI_DLL" simulate --users "$DEMO_LOADED_USERS" --days 60 --seed 1 \
-    --now "$DEMO_LOADED_NOW" --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --pricing-test --live --resume --concurrency 1 \
+    --now "$DEMO_LOADED_NOW" --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --pricing-test --identity --live --resume --concurrency 1 \
     >"$LOGS/demo-live.log" 2>&1 </dev/null &
   echo $! >"$RUN/demo-live.pid"
 }

@@ -25,19 +25,48 @@ internal sealed class EventEncoder
         _writer.Reset(_buffer);
         var w = _writer;
         w.WriteStartObject();
-        var identify = e.Kind == EventKind.Identify;
-        w.WriteString("type"u8, identify ? "identify"u8 : "track"u8);
-        if (!identify)
+        var identify = e.Kind is EventKind.Identify or EventKind.DeviceIdentify;
+        w.WriteString("type"u8, e.Kind switch
+        {
+            EventKind.Identify or EventKind.DeviceIdentify => "identify"u8,
+            EventKind.AnonymousPage => "page"u8,
+            EventKind.Alias => "alias"u8,
+            _ => "track"u8,
+        });
+        if (e.Kind == EventKind.AnonymousPage)
+        {
+            w.WriteString("name"u8, "landing"u8);
+        }
+        else if (!identify && e.Kind != EventKind.Alias)
         {
             w.WriteString("event"u8, EventName(e.Kind));
         }
 
         Span<byte> scratch = stackalloc byte[96];
-        w.WriteString("messageId"u8, MessageId(scratch, user.UserId, e.TimeMs, e.Seq));
-        w.WriteString("userId"u8, user.UserId);
+        var anonymous = e.Kind == EventKind.AnonymousPage;
+        w.WriteString("messageId"u8, MessageId(scratch, anonymous ? e.Text! : user.UserId, e.TimeMs, e.Seq));
+        if (anonymous)
+        {
+            w.WriteString("anonymousId"u8, e.Text);
+        }
+        else
+        {
+            w.WriteString("userId"u8, user.UserId);
+            if (e.Kind is EventKind.Identify or EventKind.DeviceIdentify && e.Text2 is { } anonymousId)
+            {
+                w.WriteString("anonymousId"u8, anonymousId);
+            }
+            else if (e.Kind == EventKind.Alias)
+            {
+                w.WriteString("previousId"u8, e.Text2);
+            }
+        }
         w.WriteString("timestamp"u8, Timestamp(scratch, e.TimeMs));
+        // Identity mode: only the identify that announces the person carries the acquisition traits (a plan change does not).
+        var acquisition = e.Kind == EventKind.SignupStarted
+            || (e.Kind == EventKind.Identify && (e.Flag || !user.AcquisitionOnFirstIdentifyOnly));
         w.WriteStartObject(identify ? "traits"u8 : "properties"u8);
-        WriteProperties(w, e, user);
+        WriteProperties(w, e, user, acquisition);
         w.WriteEndObject();
 
         w.WriteStartObject("context"u8);
@@ -48,12 +77,13 @@ internal sealed class EventEncoder
         w.WriteStartObject("device"u8);
         w.WriteString("type"u8, user.Device);
         w.WriteEndObject();
-        if (identify || e.Kind == EventKind.SignupStarted)
+        if (acquisition || e.Kind == EventKind.AnonymousPage)
         {
+            var campaign = e.Campaign ?? user.Campaign;
             w.WriteStartObject("campaign"u8);
-            w.WriteString("name"u8, user.Campaign.Name);
-            w.WriteString("source"u8, user.Campaign.UtmSource);
-            w.WriteString("medium"u8, user.Campaign.UtmMedium);
+            w.WriteString("name"u8, campaign.Name);
+            w.WriteString("source"u8, campaign.UtmSource);
+            w.WriteString("medium"u8, campaign.UtmMedium);
             w.WriteEndObject();
         }
 
@@ -63,10 +93,22 @@ internal sealed class EventEncoder
         return _buffer.WrittenMemory;
     }
 
-    private static void WriteProperties(Utf8JsonWriter w, in SimEvent e, SimUser user)
+    private static void WriteProperties(Utf8JsonWriter w, in SimEvent e, SimUser user, bool acquisition)
     {
         switch (e.Kind)
         {
+            case EventKind.AnonymousPage:
+                var c = e.Campaign ?? user.Campaign;
+                w.WriteString("path"u8, "/"u8);
+                w.WriteString("search"u8, $"?utm_source={c.UtmSource}&utm_medium={c.UtmMedium}&utm_campaign={c.Name}");
+                break;
+            case EventKind.DeviceIdentify:
+                w.WriteString("email"u8, user.Email);
+                break;
+            case EventKind.Identify when !acquisition:
+                w.WriteString("email"u8, user.Email);
+                w.WriteString("plan"u8, e.Text);
+                break;
             case EventKind.Identify:
                 w.WriteString("email"u8, user.Email);
                 w.WriteString("plan"u8, e.Text);

@@ -30,7 +30,9 @@ public sealed record UserTruth(
     long Events,
     DateTimeOffset? LastEventAt,
     bool Treated,
-    bool SavedByTreatment);
+    bool SavedByTreatment,
+    IReadOnlyList<string>? AnonymousIds = null,
+    string? LastTouchCampaign = null);
 
 /// <summary>Per campaign: acquired users, paying users and the spend that reproduces the seed's CAC.</summary>
 public sealed record CampaignTruth(string Channel, string Campaign, int Users, int PayingUsers, decimal Spend);
@@ -67,7 +69,8 @@ public sealed record GroundTruth(
             u.TrialDay >= 0 && u.TrialDay + SimulationCatalog.TrialDays < simulator.NextDay ? u.TrialConverts : null,
             u.Churned, u.ChurnedAtMs is { } c ? At(c) : null, u.Churned ? u.ChurnReason : null,
             u.SupportTickets, u.PaymentFailures, u.Revenue, u.EventCount, u.LastEventMs is { } l ? At(l) : null,
-            u.Treated, u.SavedByTreatment)).ToList();
+            u.Treated, u.SavedByTreatment,
+            o.Identity ? u.AnonymousIds : null, o.Identity ? u.LastTouchCampaign : null)).ToList();
 
         // Spend is not simulated day by day; it is set so that spend / paying users equals the seed's CAC per channel.
         var campaigns = SimulationCatalog.Channels

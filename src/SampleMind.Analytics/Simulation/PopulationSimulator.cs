@@ -29,7 +29,8 @@ public sealed class PopulationSimulator
         for (var i = 0; i < _users.Length; i++)
         {
             var index = options.StartUserIndex + i;
-            _users[i] = new SimUser(index, UserIdOf(options.Seed, index), options.Seed, options.Days, _windowStartMs, nowMs, options.PricingTest);
+            _users[i] = new SimUser(index, UserIdOf(options.Seed, index), options.Seed, options.Days, _windowStartMs, nowMs, options.PricingTest,
+                options.Identity);
         }
         if (options.Stripe)
         {

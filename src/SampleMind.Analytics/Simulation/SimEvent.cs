@@ -21,6 +21,12 @@ internal enum EventKind : byte
     PaymentFailed,
     SupportTicketOpened,
     ExperimentViewed,
+    /// <summary>A page view from a browser before signup: anonymousId (<see cref="SimEvent.Text"/>) only, UTM campaign.</summary>
+    AnonymousPage,
+    /// <summary>An identify from a second device: userId and that device's anonymousId (<see cref="SimEvent.Text2"/>).</summary>
+    DeviceIdentify,
+    /// <summary>An alias: previousId (<see cref="SimEvent.Text2"/>) → userId.</summary>
+    Alias,
 }
 
 /// <summary>
@@ -41,6 +47,7 @@ internal struct SimEvent
     public string? Text;
     public string? Text2;
     public SimulationCatalog.ModelVersion? Model;
+    public SimulationCatalog.Campaign? Campaign;
 
     /// <summary>Timestamp, then user, then the user's generation counter: a total, stable order.</summary>
     public static int Compare(SimEvent a, SimEvent b)

@@ -34,7 +34,7 @@ public enum Persona
 }
 
 /// <summary>One simulated user: latent traits, subscription state and the daily behaviour that emits events.</summary>
-internal sealed class SimUser
+internal sealed partial class SimUser
 {
     private const long MsPerDay = 86_400_000L;
     private const long MsPerHour = 3_600_000L;
@@ -66,7 +66,8 @@ internal sealed class SimUser
     private bool _identified;
     private bool _declining;
 
-    public SimUser(int index, string userId, long seed, int days, long windowStartMs, long nowMs, SimulationPricingTest? pricing = null)
+    public SimUser(int index, string userId, long seed, int days, long windowStartMs, long nowMs, SimulationPricingTest? pricing = null,
+        bool identity = false)
     {
         _pricing = pricing;
         _seed = seed;
@@ -179,6 +180,7 @@ internal sealed class SimUser
         PlanAtStart = Plan;
         _featureOrder = WeightedPermutation();
         PlanChurnAndTrial();
+        PlanIdentity(identity);
     }
 
     public int Index { get; }
@@ -401,7 +403,7 @@ internal sealed class SimUser
         {
             // Seq 0 sorts the identify before the user's first event of the day at the same instant.
             _identified = true;
-            buffer.Add(new SimEvent { Kind = EventKind.Identify, TimeMs = min, User = Index, Seq = 0, Text = planAtDayStart });
+            buffer.Add(new SimEvent { Kind = EventKind.Identify, TimeMs = min, User = Index, Seq = 0, Text = planAtDayStart, Flag = true });
             count++;
         }
 
@@ -519,8 +521,10 @@ internal sealed class SimUser
     {
         var t = CreatedAtMs;
         _identified = true;
+        AddAnonymousVisits(buffer);
         Add(buffer, new SimEvent { Kind = EventKind.SignupStarted, TimeMs = t });
-        Add(buffer, new SimEvent { Kind = EventKind.Identify, TimeMs = t, Text = Plan });
+        Add(buffer, new SimEvent { Kind = EventKind.Identify, TimeMs = t, Text = Plan, Flag = true, Text2 = Identity?.Alias == false ? Identity.AnonymousId : null });
+        AddSignupMerges(buffer, dayEndMs);
         var verifies = Persona != Persona.Dropout || _rng.Chance(0.6);
         if (!verifies)
         {

@@ -84,11 +84,20 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("With --stripe: the endpoint's signing secret (default: Stripe__WebhookSecret, else the local stack's whsec_samplemind_dev)")]
     public string StripeSecret { get; set; } = StripeWebhookSender.DefaultSecret();
 
+    [CommandOption("--identity")]
+    [Description("Send what browser SDKs send (README \"Identity resolution\"): people who sign up in the window first visit anonymously from their campaign (page with UTM, anonymousId only), identify with anonymousId + userId at signup (some alias instead), and about one in five has a second device with a visit from another campaign. The truth file lists each person's anonymousIds and last-touch campaign. Not with --into-log (merges run in the silo)")]
+    public bool Identity { get; set; }
+
     public override ValidationResult Validate()
     {
         if (Stripe && Target is null)
         {
             return ValidationResult.Error("--stripe needs --target URL (the deliveries go to its /webhooks/stripe)");
+        }
+
+        if (Identity && IntoLog)
+        {
+            return ValidationResult.Error("--identity needs --target or --out: a bulk load into the log does not merge anonymous keys (the silo does)");
         }
 
         if ((Out is not null ? 1 : 0) + (Target is not null ? 1 : 0) + (IntoLog ? 1 : 0) != 1)
@@ -210,6 +219,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             Treatment = settings.ReadTreatment(),
             PricingTest = settings.PricingTest ? SimulationPricingTest.Default : null,
             Stripe = settings.Stripe,
+            Identity = settings.Identity,
         };
         var simulator = new PopulationSimulator(options);
         using var stripe = settings.Stripe ? new StripeWebhookSender(new Uri(settings.Target!), settings.StripeSecret) : null;

@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using SampleMind.Analytics.Campaigns;
 using SampleMind.Analytics.FunnelMetrics;
 using SampleMind.Analytics.Kpis;
 using SampleMind.Analytics.Segments;
+using SampleMind.Analytics.Simulation;
 using SampleMind.Campaigns;
 using SampleMind.FunnelMetrics;
 using SampleMind.Identity;
@@ -318,6 +320,67 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
         // After every grain deactivates (snapshots, then the log), the same figures.
         await fixture.DeactivateAllAsync();
         await Grain(user).IngestAsync([Ev(user, null, "track", day.AddDays(10), name: "login")]);
+        await AssertAggregatesEqualTheOracleAsync();
+    }
+
+    [Fact]
+    public async Task ASimulatedLoadWithMerges_GivesTheSimulatorsPeople_AndEveryAggregateEqualsTheOracle()
+    {
+        var simulator = new PopulationSimulator(new SimulationOptions
+        {
+            Users = 150, Days = 45, Seed = 31, Identity = true,
+            Now = new DateTimeOffset(ClusterFixture.Start.UtcDateTime.Date, TimeSpan.Zero),
+        });
+        using var stream = new MemoryStream();
+        simulator.WriteNdjson(stream);
+        var truth = simulator.GetGroundTruth();
+        var events = Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(json =>
+        {
+            var root = JsonNode.Parse(json)!;
+            return (Key: (string?)root["userId"] ?? (string)root["anonymousId"]!, Type: (string)root["type"]!, Event: TestSupport.ToEvent(json));
+        }).ToArray();
+
+        // As client-api delivers them: batches in time order, each key's events of a batch to its grain, keys in parallel;
+        // then a client's retry of a random tenth (by the key it was sent with), in another order.
+        foreach (var batch in events.Chunk(250))
+        {
+            await Task.WhenAll(batch.GroupBy(e => e.Key).Select(g => Grain(g.Key).IngestAsync([.. g.Select(e => e.Event)])));
+        }
+        var retried = events.Where((_, i) => i % 10 == 3).ToArray();
+        new Random(31).Shuffle(retried);
+        foreach (var batch in retried.Chunk(100))
+        {
+            await Task.WhenAll(batch.GroupBy(e => e.Key).Select(g => Grain(g.Key).IngestAsync([.. g.Select(e => e.Event)])));
+        }
+
+        var people = truth.Users.Where(u => u.Events > 0).ToList();
+        var anonymousIds = people.Sum(p => p.AnonymousIds!.Count);
+        Assert.True(anonymousIds >= 30, $"{anonymousIds} anonymousIds");
+        Assert.True(people.Count(p => p.AnonymousIds!.Count == 2) >= 5, "some people have two devices");
+        Assert.True(events.Count(e => e.Type == "alias") >= 2, "some people alias");
+        Assert.True(people.Count(p => p.LastTouchCampaign != p.Campaign) >= 5, "some people's last touch is another campaign");
+
+        // Every person's events under the person, exactly as many as the simulator sent; no anonymous key keeps a row.
+        var rows = (await fixture.Database.RowsAsync(
+                "select user_id || ' ' || count(*) from user_events where user_id ~ '^[uab]31-' group by user_id order by user_id"))
+            .ToArray();
+        Assert.Equal(people.OrderBy(p => p.UserId, StringComparer.Ordinal).Select(p => $"{p.UserId} {p.Events}"), rows);
+        Assert.Equal(anonymousIds, await fixture.Database.ScalarAsync<long>(
+            "select count(*) from identity_links where merged_id ~ '^[ab]31-' and person_id ~ '^u31-'"));
+        foreach (var person in people.Where(p => p.AnonymousIds!.Count > 0).Take(10))
+        {
+            Assert.Equal(person.UserId, (await Grain(person.AnonymousIds![^1]).GetAsync())!.UserId);
+        }
+
+        // Campaigns count people: first touch by the acquisition campaign, last touch by the latest campaign before paying.
+        var oracle = await CampaignOracle.AttributedAsync(fixture.Database.DataSource);
+        foreach (var campaign in SimulationCatalog.Channels.SelectMany(c => c.Campaigns).Select(c => c.Name))
+        {
+            var figures = oracle.GetValueOrDefault(campaign) ?? new CampaignAttribution();
+            Assert.Equal(people.Count(p => p.Campaign == campaign), figures.FirstTouch.Users);
+            Assert.Equal(people.Count(p => p.LastTouchCampaign == campaign), figures.LastTouch.Users);
+            Assert.Equal(people.Where(p => p.Campaign == campaign).Sum(p => p.Revenue), figures.FirstTouch.Revenue);
+        }
         await AssertAggregatesEqualTheOracleAsync();
     }
 
