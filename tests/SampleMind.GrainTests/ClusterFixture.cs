@@ -12,7 +12,7 @@ namespace SampleMind.GrainTests;
 /// One in-process Orleans cluster for the grain tests, with the real PostgreSQL event log and grain storage on a
 /// throwaway database, and a fake clock the tests move.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 6, 30, 12, 0, 0, TimeSpan.Zero);
 
@@ -21,10 +21,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>How many silos the cluster starts with.</summary>
+    protected virtual short Silos => 1;
+
     public async ValueTask InitializeAsync()
     {
         Database = await PostgresDatabase.CreateAsync();
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
+        var builder = new InProcessTestClusterBuilder(initialSilosCount: Silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddAdoNetGrainStorage("Default", options =>
@@ -50,6 +53,18 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
         await Database.DisposeAsync();
     }
+}
+
+/// <summary>Two silos: for what only happens when an activation moves between silos (migration, a silo leaving).</summary>
+public sealed class TwoSiloClusterFixture : ClusterFixture
+{
+    protected override short Silos => 2;
+}
+
+[CollectionDefinition(Name)]
+public sealed class TwoSiloClusterCollection : ICollectionFixture<TwoSiloClusterFixture>
+{
+    public const string Name = "two-silo-cluster";
 }
 
 [CollectionDefinition(Name)]

@@ -63,6 +63,20 @@ public sealed class UserGrain(
             return;
         }
 
+        if (state.State.AppliedSeq > 0 && state.State.Model is not { Length: > 0 })
+        {
+            // A migrated activation (Orleans moved the grain to another silo, on request or by a rebalancer) starts from
+            // the state object the old one held, not from storage, and that object keeps no snapshot bytes between
+            // writes (see WriteSnapshotAsync): its log position without its model. The old activation wrote the snapshot
+            // in OnDeactivateAsync just before it moved, so read it back; without one, rebuild from the whole log.
+            await state.ReadStateAsync(cancellationToken);
+            if (state.State.Model is not { Length: > 0 })
+            {
+                logger.LogWarning("{UserId} has a log position without a snapshot; rebuilding the user from the event log", UserId);
+                state.State.AppliedSeq = 0;
+            }
+        }
+
         _appliedSeq = state.State.AppliedSeq;
         if (state.State.Model is { Length: > 0 } bytes)
         {
