@@ -133,6 +133,60 @@ public sealed class BrowserSdkTests(BrowserSdkStack stack) : IClassFixture<Brows
         Assert.Equal(4, byAnonymousId.GetProperty("eventsApplied").GetInt64());
     }
 
+    /// <summary>
+    /// Issue 13, "Must show" (the RudderStack half): the real <c>@rudderstack/analytics-js</c> 3.34.1, unchanged (its
+    /// "bundled" UMD build, plugins inside), on a page of another origin, its sourceConfig served by that origin
+    /// (<c>configUrl</c>), dataPlaneUrl = client-api. Anonymous page and track, then identify with a userId and a track as
+    /// the person, delivered by the XhrQueue (one POST each to /v1/page, /v1/track, /v1/identify, /v1/track) or, with
+    /// <c>useBeacon</c>, by navigator.sendBeacon to /beacon/v1/batch?writeKey=… (one batch of four). The four events are
+    /// the person's exactly once, nothing is left under the anonymousId, and both ids answer the person.
+    /// </summary>
+    [Theory]
+    [InlineData("xhr", "/v1/identify,/v1/page,/v1/track,/v1/track")]
+    [InlineData("beacon", "/beacon/v1/batch")]
+    public async Task RudderStackJsSdkV3_AnonymousVisitThenIdentify_MergesIntoThePersonExactlyOnce(string transport, string deliveries)
+    {
+        var user = $"rs-{transport}-{Guid.NewGuid():N}"[..24];
+        var configsBefore = stack.Pages.Requests.Count(r => r.StartsWith("/sourceConfig/", StringComparison.Ordinal));
+        await using var session = await SdkSession.OpenAsync(stack, $"rudderstack.html?beacon={(transport == "beacon" ? 1 : 0)}");
+
+        string anonymousId;
+        try
+        {
+            anonymousId = await session.Page.EvaluateAsync<string>("userId => window.runAnonymousFirst(userId)", user);
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n{session.Describe()}\npage origin served: {string.Join(", ", stack.Pages.Requests)}", e);
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        var expected = deliveries.Split(',');
+        await Eventually.GetAsync(() => Task.FromResult(session.ApiResponses.Count), n => n >= expected.Length, DeliveryBound);
+        var answered = session.ApiResponses.ToList();
+        Assert.True(answered.Count == expected.Length, $"deliveries: {string.Join(", ", answered)}\n{session.Describe()}");
+        Assert.Equal(expected, answered.Select(r => r.Path).Order(StringComparer.Ordinal).ToArray());
+        Assert.All(answered, r => Assert.Equal(200, r.Status));
+        Assert.True(session.ForeignRequests.Count == 0, $"requests to other hosts: {string.Join(", ", session.ForeignRequests)}");
+        Assert.True(session.Errors.Count == 0, $"console errors: {string.Join("\n", session.Errors)}\n{session.Describe()}");
+        // The one settings fetch: {configUrl}/sourceConfig/?writeKey=… on the page's origin; no plugin or integration fetch.
+        Assert.Equal(configsBefore + 1, stack.Pages.Requests.Count(r => r.StartsWith("/sourceConfig/", StringComparison.Ordinal)));
+        Assert.DoesNotContain(stack.Pages.Requests, r => r.StartsWith("/rudderstack/", StringComparison.Ordinal));
+
+        var stored = await stack.Cluster.Database.RowsAsync(
+            "SELECT type || ':' || coalesce(event, '') FROM user_events WHERE user_id = @user ORDER BY type, event", ("user", user));
+        Assert.Equal(["identify:", "page:Pricing", "track:sample_uploaded", "track:signup_started"], stored);
+        Assert.Equal(0L, await CountAsync(anonymousId));
+        Assert.Equal(user, await stack.Cluster.Database.ScalarAsync<string>(
+            "SELECT person_id FROM identity_links WHERE merged_id = @anonymous", ("anonymous", anonymousId)));
+
+        var byUser = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{user}", ct)).RootElement;
+        Assert.Equal(4, byUser.GetProperty("eventsApplied").GetInt64());
+        var byAnonymousId = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{Uri.EscapeDataString(anonymousId)}", ct)).RootElement;
+        Assert.Equal(user, byAnonymousId.GetProperty("userId").GetString());
+        Assert.Equal(4, byAnonymousId.GetProperty("eventsApplied").GetInt64());
+    }
+
     [Fact]
     public async Task APageOfAnOriginOutsideAllowedOrigins_CannotSend_AndNothingIsStored()
     {

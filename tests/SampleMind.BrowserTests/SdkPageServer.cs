@@ -77,7 +77,8 @@ public sealed class SdkPageServer : IAsyncDisposable
             RequestPath = "/analytics-next/bundles",
         });
         app.MapGet("/v1/projects/{writeKey}/settings", (string writeKey) => Results.Json(SegmentSettings(writeKey)));
-        app.MapGet("/sourceConfig", (string writeKey) => Results.Json(RudderStackSourceConfig(writeKey)));
+        // {configUrl}/sourceConfig/?p=npm&v=3.34.1&build=modern&writeKey=…&lockIntegrationsVersion=…&lockPluginsVersion=…
+        // (getSourceConfigURL in the SDK). One route: routing ignores the trailing slash, two would be ambiguous (500).
         app.MapGet("/sourceConfig/", (string writeKey) => Results.Json(RudderStackSourceConfig(writeKey)));
         server = new SdkPageServer(app, new Uri($"http://127.0.0.1:{port}"));
         await app.StartAsync();
