@@ -85,6 +85,8 @@ public sealed class ChurnTrainingException(string message) : Exception(message);
 /// </summary>
 public static class ChurnTrainer
 {
+    public const string FeatureImportanceMethod = "FastTree gain: the summed split gains of each feature over the trees, normalised to sum 1";
+
     public static ChurnTrainingResult Train(IReadOnlyList<ChurnExample> examples, ChurnTrainingOptions options, Action<string>? stage = null,
         IReadOnlyDictionary<(string UserId, int CutoffDay), double>? truth = null)
     {

@@ -38,6 +38,10 @@ public sealed class TrainChurnSettings : DbSettings
     [Description("A simulated population's truth file (simulate --churn realistic --truth FILE): the oracle AUC (its true 30-day churn probabilities ranked) and the model's share of it")]
     public string? Truth { get; set; }
 
+    [CommandOption("--chart <FILE>")]
+    [Description("Write the reliability diagram (model and, with --truth, oracle; ten equal-count bins) to FILE as SVG")]
+    public string? Chart { get; set; }
+
     public override ValidationResult Validate()
         => StepDays is < 1 or > 60 || Trees is < 1 or > 5000
             ? ValidationResult.Error("--step-days must be 1…60 and --trees 1…5000")
@@ -109,6 +113,17 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         var version = await CliDatabase.RunAsync(dataSource, _ => store.RegisterAsync(result!, cancellationToken));
         var promoted = settings.Promote && await CliDatabase.RunAsync(dataSource, _ => store.PromoteAsync(version, cancellationToken)) is not null;
         var m = result!.Metrics;
+        if (settings.Chart is not null)
+        {
+            try
+            {
+                await File.WriteAllTextAsync(settings.Chart, ReliabilityChart.Svg(m), cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot write --chart {settings.Chart}: {ex.Message}");
+            }
+        }
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -131,7 +146,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
                 m.Split,
                 m.Calibration,
                 m.FeatureImportance,
-                featureImportanceMethod = "FastTree gain (summed split gains per feature, normalised to 1)",
+                featureImportanceMethod = ChurnTrainer.FeatureImportanceMethod,
                 m.Oracle,
                 m.TestExamples,
                 m.TestPositives,
