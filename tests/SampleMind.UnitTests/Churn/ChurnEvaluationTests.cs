@@ -88,7 +88,7 @@ public sealed class ChurnEvaluationTests
         // days up to a cut-off, not yet gone), the number that churn is a sum of independent Bernoulli(p) per person and
         // cut-off date; within one cut-off date people are independent, so |Σ y − Σ p| ≤ 4 √Σ p(1 − p) per date (a false
         // failure has probability below 1e-4 per date).
-        var simulator = new PopulationSimulator(new SimulationOptions { Users = 3000, Days = 75, Seed = 19, Now = SimulatedLog.Now, Churn = SimulationChurn.Realistic });
+        var simulator = new PopulationSimulator(new SimulationOptions { Users = 2000, Days = 75, Seed = 19, Now = SimulatedLog.Now, Churn = SimulationChurn.Realistic });
         var log = SimulatedLog.Generate(simulator);
         var truth = simulator.GetGroundTruth();
         var windowStart = DateOnly.FromDateTime(truth.WindowStart.UtcDateTime);
@@ -116,7 +116,7 @@ public sealed class ChurnEvaluationTests
     [Fact]
     public void OutOfTimeSplit_TrainsOnlyOnLabelWindowsClosedByTheFirstTestCutoff()
     {
-        var simulator = new PopulationSimulator(new SimulationOptions { Users = 1500, Days = 120, Seed = 23, Now = SimulatedLog.Now, Churn = SimulationChurn.Realistic });
+        var simulator = new PopulationSimulator(new SimulationOptions { Users = 1000, Days = 120, Seed = 23, Now = SimulatedLog.Now, Churn = SimulationChurn.Realistic });
         var log = SimulatedLog.Generate(simulator);
         var start = DateOnly.FromDateTime(simulator.WindowStart.UtcDateTime);
         var plan = ChurnTrainingSet.Plan(start, start.AddDays(119));
