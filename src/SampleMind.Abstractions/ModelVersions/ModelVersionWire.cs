@@ -57,7 +57,22 @@ public sealed record class ModelTraining
     [Id(5)] public required int TestExamples { get; init; }
     [Id(6)] public required int TestPositives { get; init; }
     [Id(7)] public double? SegmentAccuracy { get; init; }
+    [Id(8)] public double? Brier { get; init; }
+    /// <summary>Expected calibration error over the ten equal-count deciles of <see cref="Calibration"/>.</summary>
+    [Id(9)] public double? Ece { get; init; }
+    [Id(10)] public double? TopDecileCapture { get; init; }
+    /// <summary>Whether every training label window closed by the first test date (issue 19.2).</summary>
+    [Id(11)] public bool? OutOfTime { get; init; }
+    /// <summary>Global feature importance, highest first (<see cref="FeatureImportanceMethod"/>).</summary>
+    [Id(12)] public FeatureWeight[]? FeatureImportance { get; init; }
+    [Id(13)] public string? FeatureImportanceMethod { get; init; }
+    /// <summary>On simulated data trained with --truth: the AUC of the true probabilities on the same test examples.</summary>
+    [Id(14)] public double? OracleAuc { get; init; }
 }
+
+/// <summary>One feature's share of a model's importance.</summary>
+[GenerateSerializer, Immutable, Alias("sm.feature-weight")]
+public sealed record class FeatureWeight([property: Id(0)] string Feature, [property: Id(1)] double Importance);
 
 /// <summary>One decile of predicted probability: how many examples, the mean prediction and the observed rate.</summary>
 [GenerateSerializer, Immutable, Alias("sm.calibration-decile")]

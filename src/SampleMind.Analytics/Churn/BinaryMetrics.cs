@@ -10,7 +10,11 @@ public sealed record class BinaryMetrics(
     double Auc,
     double PrAuc,
     double LogLoss,
-    IReadOnlyList<CalibrationBin> Calibration)
+    IReadOnlyList<CalibrationBin> Calibration,
+    double Brier = double.NaN,
+    double Ece = double.NaN,
+    double TopDecileCapture = double.NaN,
+    double TopDecileLift = double.NaN)
 {
     /// <summary>Probabilities are clipped to [ε, 1 − ε] for the log loss.</summary>
     public const double Epsilon = 1e-15;
@@ -20,7 +24,10 @@ public sealed record class BinaryMetrics(
     /// Mann–Whitney statistic over mid-ranks). PR-AUC = average precision: the mean, over positives in descending score,
     /// of the precision at each (tied scores enter together). Log loss = mean −ln p(outcome), natural log.
     /// Calibration: the examples sorted by probability and cut into 10 groups of equal size (the first ones take the
-    /// remainder), each with its mean predicted probability and observed positive rate.
+    /// remainder), each with its mean predicted probability and observed positive rate. Brier = mean (p − y)².
+    /// ECE (expected calibration error) = Σ over those 10 equal-count bins of (bin size / n) · |mean predicted − observed
+    /// rate|. Top-decile capture = the share of all positives among the ⌈n / 10⌉ highest probabilities (ties at the
+    /// boundary broken by the input order, the later first); lift = that capture / (⌈n / 10⌉ / n).
     /// </summary>
     public static BinaryMetrics Compute(IReadOnlyList<double> probabilities, IReadOnlyList<bool> labels)
     {
@@ -98,6 +105,41 @@ public sealed record class BinaryMetrics(
             start += size;
         }
 
-        return new BinaryMetrics(n, positives, Math.Round(auc, 4), Math.Round(prAuc, 4), Math.Round(n == 0 ? double.NaN : logLoss / n, 4), bins);
+        double brier = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var d = probabilities[i] - (labels[i] ? 1 : 0);
+            brier += d * d;
+        }
+        double ece = 0;
+        start = 0;
+        for (var d = 0; d < 10 && n > 0; d++)
+        {
+            var size = n / 10 + (d < n % 10 ? 1 : 0);
+            if (size == 0)
+            {
+                continue;
+            }
+            double sum = 0;
+            var observed = 0;
+            foreach (var i in order.AsSpan(start, size))
+            {
+                sum += probabilities[i];
+                observed += labels[i] ? 1 : 0;
+            }
+            ece += size / (double)n * Math.Abs(sum / size - observed / (double)size);
+            start += size;
+        }
+        var top = (n + 9) / 10;
+        var captured = 0;
+        for (var k = 0; k < top; k++)
+        {
+            captured += labels[order[n - 1 - k]] ? 1 : 0;
+        }
+        var capture = positives == 0 ? double.NaN : captured / (double)positives;
+        var lift = n == 0 ? double.NaN : capture / (top / (double)n);
+
+        return new BinaryMetrics(n, positives, Math.Round(auc, 4), Math.Round(prAuc, 4), Math.Round(n == 0 ? double.NaN : logLoss / n, 4), bins,
+            Math.Round(n == 0 ? double.NaN : brier / n, 4), Math.Round(n == 0 ? double.NaN : ece, 4), Math.Round(capture, 4), Math.Round(lift, 4));
     }
 }

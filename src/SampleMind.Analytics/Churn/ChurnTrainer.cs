@@ -47,7 +47,30 @@ public sealed record class ChurnModelMetrics
     /// <summary>The same share for "the segment stays as it is", the baseline the segment model must beat.</summary>
     public required double SegmentStayAccuracy { get; init; }
     public required IReadOnlyList<string> Features { get; init; }
+    public double Brier { get; init; } = double.NaN;
+    /// <summary>Expected calibration error over the ten equal-count bins of <see cref="Calibration"/>.</summary>
+    public double Ece { get; init; } = double.NaN;
+    public double TopDecileCapture { get; init; } = double.NaN;
+    public double TopDecileLift { get; init; } = double.NaN;
+    /// <summary>Whether every training label window closed by the first test cut-off.</summary>
+    public bool OutOfTime { get; init; }
+    public string? Split { get; init; }
+    /// <summary>FastTree's own gain-based feature importance (summed split gains, normalised to sum 1), highest first.</summary>
+    public IReadOnlyList<FeatureImportance>? FeatureImportance { get; init; }
+    /// <summary>On simulated data with its truth: the AUC of the true probabilities on the test examples.</summary>
+    public double? OracleAuc { get; init; }
+    /// <summary>The model's AUC / the oracle AUC, on the same examples.</summary>
+    public double? OracleShare { get; init; }
+    public int? OracleExamples { get; init; }
+    public OracleMetrics? Oracle { get; init; }
 }
+
+/// <summary>One feature's share of the model's importance.</summary>
+public sealed record class FeatureImportance(string Feature, double Importance);
+
+/// <summary>The true probabilities scored like a model, and the model's AUC on the same examples.</summary>
+public sealed record class OracleMetrics(double Auc, double PrAuc, double LogLoss, double Brier, double Ece, double TopDecileCapture, double ModelAuc,
+    IReadOnlyList<CalibrationBin> Calibration);
 
 /// <summary>A trained version: the two ML.NET models (zip bytes) and their metrics.</summary>
 public sealed record class ChurnTrainingResult(byte[] ChurnModel, byte[] SegmentModel, ChurnModelMetrics Metrics);
@@ -62,7 +85,10 @@ public sealed class ChurnTrainingException(string message) : Exception(message);
 /// </summary>
 public static class ChurnTrainer
 {
-    public static ChurnTrainingResult Train(IReadOnlyList<ChurnExample> examples, ChurnTrainingOptions options, Action<string>? stage = null)
+    public const string FeatureImportanceMethod = "FastTree gain: the summed split gains of each feature over the trees, normalised to sum 1";
+
+    public static ChurnTrainingResult Train(IReadOnlyList<ChurnExample> examples, ChurnTrainingOptions options, Action<string>? stage = null,
+        IReadOnlyDictionary<(string UserId, int CutoffDay), double>? truth = null)
     {
         var cutoffs = examples.Select(e => e.CutoffDay).Distinct().Order().ToArray();
         if (cutoffs.Length <= options.TestCutoffs)
@@ -71,6 +97,10 @@ public static class ChurnTrainer
                 + $"need more than {options.TestCutoffs} (about {ChurnTrainingSet.MinHistoryDays + ChurnTrainingSet.HorizonDays + 7} days of events or more)");
         }
         var testFrom = cutoffs[^options.TestCutoffs];
+        // Out of time: training cut-offs whose 30-day label window (c, c + 30] closes at or before the first test cut-off;
+        // the latest of them is the calibration slice (held out in time from the trees), the earlier ones fit the trees.
+        var eligible = cutoffs.Where(c => c + ChurnTrainingSet.HorizonDays <= testFrom).ToArray();
+        var outOfTime = eligible.Length >= 2;
         var fit = new List<ChurnExample>();
         var calibration = new List<ChurnExample>();
         var test = new List<ChurnExample>();
@@ -85,7 +115,22 @@ public static class ChurnTrainer
                     test.Add(e);
                 }
             }
-            else if (!held)
+            else if (held)
+            {
+                continue;
+            }
+            else if (outOfTime)
+            {
+                if (e.CutoffDay == eligible[^1])
+                {
+                    calibration.Add(e);
+                }
+                else if (e.CutoffDay < eligible[^1])
+                {
+                    fit.Add(e);
+                }
+            }
+            else
             {
                 (bucket < options.HoldoutPercent + options.CalibrationPercent ? calibration : fit).Add(e);
             }
@@ -117,6 +162,23 @@ public static class ChurnTrainer
         var scored = ml.Data.CreateEnumerable<ChurnScore>(churnChain.Transform(ml.Data.LoadFromEnumerable(test.Select(ChurnRow.Of))), reuseRowObject: false)
             .Select(s => (double)s.Probability).ToArray();
         var metrics = BinaryMetrics.Compute(scored, test.Select(e => e.Churned).ToArray());
+        var weights = default(VBuffer<float>);
+        trees.Model.SubModel.GetFeatureWeights(ref weights);
+        var gains = weights.DenseValues().ToArray();
+        var totalGain = gains.Sum();
+        var importance = ChurnModelFeatures.Names.Select((name, i) => new FeatureImportance(name, Math.Round(totalGain > 0 ? gains[i] / totalGain : 0, 4)))
+            .OrderByDescending(f => f.Importance).ToArray();
+
+        // The oracle: the simulator's true probability of the same label, on the test examples it covers.
+        BinaryMetrics? oracle = null;
+        var withTruth = truth is null ? Array.Empty<(ChurnExample e, int i, double p)>() : test.Select((e, i) => (e, i, p: truth.TryGetValue((e.UserId, e.CutoffDay), out var p) ? p : double.NaN))
+            .Where(x => !double.IsNaN(x.p)).ToArray();
+        BinaryMetrics? modelOnOracleSet = null;
+        if (withTruth.Length > 0)
+        {
+            oracle = BinaryMetrics.Compute(withTruth.Select(x => x.p).ToArray(), withTruth.Select(x => x.e.Churned).ToArray());
+            modelOnOracleSet = BinaryMetrics.Compute(withTruth.Select(x => scored[x.i]).ToArray(), withTruth.Select(x => x.e.Churned).ToArray());
+        }
 
         stage?.Invoke("segment model");
         var segmentTrain = fit.Concat(calibration).ToList();
@@ -144,12 +206,26 @@ public static class ChurnTrainer
                 PrAuc = metrics.PrAuc,
                 LogLoss = metrics.LogLoss,
                 Calibration = metrics.Calibration,
+                Brier = metrics.Brier,
+                Ece = metrics.Ece,
+                TopDecileCapture = metrics.TopDecileCapture,
+                TopDecileLift = metrics.TopDecileLift,
+                OutOfTime = outOfTime,
+                Split = outOfTime
+                    ? $"out of time: fit on cut-offs {DateOnly.FromDayNumber(eligible[0]):yyyy-MM-dd}…{DateOnly.FromDayNumber(eligible[^2]):yyyy-MM-dd}, Platt calibration on {DateOnly.FromDayNumber(eligible[^1]):yyyy-MM-dd} (every label window closes by the first test cut-off {DateOnly.FromDayNumber(testFrom):yyyy-MM-dd}), test on later cut-offs of held-out users"
+                    : "held-out users at later dates; the log is too short for out-of-time (training label windows overlap the test dates)",
+                FeatureImportance = importance,
+                OracleAuc = oracle?.Auc,
+                OracleShare = oracle is null || modelOnOracleSet is null ? null : Math.Round(modelOnOracleSet.Auc / oracle.Auc, 4),
+                OracleExamples = oracle?.Examples,
+                Oracle = oracle is null ? null : new OracleMetrics(oracle.Auc, oracle.PrAuc, oracle.LogLoss, oracle.Brier, oracle.Ece, oracle.TopDecileCapture,
+                    modelOnOracleSet!.Auc, oracle.Calibration),
                 TestExamples = metrics.Examples,
                 TestPositives = metrics.Positives,
                 FitExamples = fit.Count,
                 CalibrationExamples = calibration.Count,
                 Users = examples.Select(e => e.UserId).Distinct(StringComparer.Ordinal).Count(),
-                TrainingCutoffs = cutoffs.Where(c => c < testFrom).Select(DateOnly.FromDayNumber).ToArray(),
+                TrainingCutoffs = (outOfTime ? eligible : cutoffs.Where(c => c < testFrom).ToArray()).Select(DateOnly.FromDayNumber).ToArray(),
                 TestCutoffs = cutoffs.Where(c => c >= testFrom).Select(DateOnly.FromDayNumber).ToArray(),
                 SegmentAccuracy = Share(test.Select((e, i) => predicted[i] == e.SegmentIn30Days)),
                 SegmentStayAccuracy = Share(test.Select(e => e.Segment == e.SegmentIn30Days)),

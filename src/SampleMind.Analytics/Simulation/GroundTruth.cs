@@ -32,7 +32,15 @@ public sealed record UserTruth(
     bool Treated,
     bool SavedByTreatment,
     IReadOnlyList<string>? AnonymousIds = null,
-    string? LastTouchCampaign = null);
+    string? LastTouchCampaign = null,
+    IReadOnlyList<double?>? ChurnProbability30d = null,
+    bool? ActiveUntilCancel = null);
+
+/// <summary>
+/// Realistic churn: the cut-off dates (each the end of that UTC day) of <see cref="UserTruth.ChurnProbability30d"/>, the
+/// true probability of the train-churn label in the 30 days after (paying → a cancellation; otherwise → no event at all).
+/// </summary>
+public sealed record ChurnTruth(string Model, int HorizonDays, IReadOnlyList<DateOnly> Cutoffs);
 
 /// <summary>Per campaign: acquired users, paying users and the spend that reproduces the seed's CAC.</summary>
 public sealed record CampaignTruth(string Channel, string Campaign, int Users, int PayingUsers, decimal Spend);
@@ -49,7 +57,8 @@ public sealed record GroundTruth(
     long Events,
     IReadOnlyList<CampaignTruth> Campaigns,
     IReadOnlyList<UserTruth> Users,
-    PricingTruth? Pricing = null)
+    PricingTruth? Pricing = null,
+    ChurnTruth? Churn = null)
 {
     private static readonly JsonSerializerOptions s_json = new()
     {
@@ -62,6 +71,12 @@ public sealed record GroundTruth(
     {
         var o = simulator.Options;
         static DateTimeOffset At(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        var realistic = o.Churn == SimulationChurn.Realistic;
+        var windowStart = DateOnly.FromDateTime(simulator.WindowStart.UtcDateTime);
+        var churn = realistic
+            ? new ChurnTruth("realistic", ChurnHazard.HorizonDays,
+                simulator.TruthCutoffDays.Where(d => d < simulator.NextDay).Select(d => windowStart.AddDays(d)).ToList())
+            : null;
         var truths = users.Select(u => new UserTruth(
             u.UserId, u.Persona, Math.Round(u.EngagementIndex, 4), Math.Round(u.AnalysesPerDay, 4), Math.Round(u.ActiveChance, 4),
             u.PaymentRisk, u.TicketRate, u.AdoptedFeatures, u.Channel, u.Campaign.Name, u.Device, At(u.CreatedAtMs),
@@ -70,7 +85,9 @@ public sealed record GroundTruth(
             u.Churned, u.ChurnedAtMs is { } c ? At(c) : null, u.Churned ? u.ChurnReason : null,
             u.SupportTickets, u.PaymentFailures, u.Revenue, u.EventCount, u.LastEventMs is { } l ? At(l) : null,
             u.Treated, u.SavedByTreatment,
-            o.Identity ? u.AnonymousIds : null, o.Identity ? u.LastTouchCampaign : null)).ToList();
+            o.Identity ? u.AnonymousIds : null, o.Identity ? u.LastTouchCampaign : null,
+            realistic ? u.ChurnTruth.Select(p => p is { } x ? Math.Round(x, 6) : (double?)null).ToList() : null,
+            realistic ? u.ActiveUntilCancel : null)).ToList();
 
         // Spend is not simulated day by day; it is set so that spend / paying users equals the seed's CAC per channel.
         var campaigns = SimulationCatalog.Channels
@@ -83,7 +100,7 @@ public sealed record GroundTruth(
             .ToList();
 
         return new GroundTruth(o.Seed, o.Users, o.Days, o.StartUserIndex, simulator.WindowStart, o.Now,
-            simulator.NextDay, simulator.EventsGenerated, campaigns, truths, PricingTruth.From(o.PricingTest, users));
+            simulator.NextDay, simulator.EventsGenerated, campaigns, truths, PricingTruth.From(o.PricingTest, users), churn);
     }
 
     public void WriteTo(Stream output) => JsonSerializer.Serialize(output, this, s_json);

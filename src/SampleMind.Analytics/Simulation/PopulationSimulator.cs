@@ -17,6 +17,7 @@ public sealed class PopulationSimulator
     private readonly EventEncoder _encoder = new();
     private readonly List<SimEvent> _day = new(4096);
     private readonly SimStripe? _stripe;
+    private readonly List<int> _truthCutoffs = [];
 
     public PopulationSimulator(SimulationOptions options)
     {
@@ -30,7 +31,14 @@ public sealed class PopulationSimulator
         {
             var index = options.StartUserIndex + i;
             _users[i] = new SimUser(index, UserIdOf(options.Seed, index), options.Seed, options.Days, _windowStartMs, nowMs, options.PricingTest,
-                options.Identity);
+                options.Identity, options.Churn);
+        }
+        if (options.Churn == SimulationChurn.Realistic)
+        {
+            for (var d = options.Days - 1 - ChurnHazard.HorizonDays; d >= 0; d -= 7)
+            {
+                _truthCutoffs.Insert(0, d);
+            }
         }
         if (options.Stripe)
         {
@@ -55,6 +63,12 @@ public sealed class PopulationSimulator
     }
 
     public SimulationOptions Options { get; }
+
+    /// <summary>
+    /// Realistic churn: the window days at whose end the truth records each person's 30-day churn probability — every 7
+    /// days back from Days − 31 (train-churn's default cut-offs: the last day of the log minus 30, every 7 days).
+    /// </summary>
+    public IReadOnlyList<int> TruthCutoffDays => _truthCutoffs;
 
     /// <summary>The next day <see cref="GenerateUntil"/> will produce (0 = the first day of the window).</summary>
     public int NextDay { get; private set; }
@@ -113,6 +127,14 @@ public sealed class PopulationSimulator
                 }
                 EventsGenerated++;
                 yield return new EncodedEvent(_encoder.Encode(e, user), e.TimeMs, user.UserId);
+            }
+
+            if (_truthCutoffs.Contains(day))
+            {
+                foreach (var user in _users)
+                {
+                    user.RecordChurnTruth(day);
+                }
             }
 
             NextDay = day + 1;

@@ -67,7 +67,7 @@ internal sealed partial class SimUser
     private bool _declining;
 
     public SimUser(int index, string userId, long seed, int days, long windowStartMs, long nowMs, SimulationPricingTest? pricing = null,
-        bool identity = false)
+        bool identity = false, SimulationChurn churn = SimulationChurn.Scripted)
     {
         _pricing = pricing;
         _seed = seed;
@@ -181,6 +181,7 @@ internal sealed partial class SimUser
         _featureOrder = WeightedPermutation();
         PlanChurnAndTrial();
         PlanIdentity(identity);
+        InitHazard(churn);
     }
 
     public int Index { get; }
@@ -435,6 +436,10 @@ internal sealed partial class SimUser
         var decline = DeclineFactor(day);
         _declining = decline < 1.0;
         var engagement = Math.Exp(_logDrift) * decline * weekend;
+        if (_realistic)
+        {
+            StepLatent();
+        }
 
         if (IsPaid && day == NextRenewalDay)
         {
@@ -446,7 +451,8 @@ internal sealed partial class SimUser
         }
 
         var churnToday = ChurnDay == day;
-        if (Persona != Persona.Dropout && _rng.Chance(Math.Min(0.99, ActiveChance * Math.Min(1.0, engagement))))
+        var activeChance = _realistic ? RealisticActiveChance(Latent, day) : Math.Min(0.99, ActiveChance * Math.Min(1.0, engagement));
+        if (Persona != Persona.Dropout && _rng.Chance(activeChance))
         {
             var analyses = Persona is Persona.Explorer or Persona.LapsedFree or Persona.OldFree
                 ? 1 + (_rng.Chance(0.25) ? 1 : 0)
@@ -496,6 +502,11 @@ internal sealed partial class SimUser
             {
                 SetPlan(buffer, Free, noonMs);
             }
+        }
+
+        if (_realistic && !churnToday)
+        {
+            churnToday = HazardStrikes();
         }
 
         if (churnToday)
@@ -687,7 +698,8 @@ internal sealed partial class SimUser
     {
         var amount = Price(Plan);
         // Dormant users' first charge may bounce but the retry lands: they must have paid to be dormant.
-        var failChance = Persona == Persona.Dormant && _paymentAttempts > 0 ? 0 : _paymentAttempts > 0 ? 0.5 : PaymentRisk;
+        var failChance = _realistic ? (_paymentAttempts > 0 ? ChurnHazard.RetryFailure : PaymentRisk)
+            : Persona == Persona.Dormant && _paymentAttempts > 0 ? 0 : _paymentAttempts > 0 ? 0.5 : PaymentRisk;
         if (_rng.Chance(failChance))
         {
             PaymentFailures++;

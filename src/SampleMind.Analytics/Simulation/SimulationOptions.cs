@@ -38,6 +38,9 @@ public sealed record SimulationOptions
     /// </summary>
     public bool Identity { get; init; }
 
+    /// <summary>How people churn (<see cref="SimulationChurn"/>); <see cref="SimulationChurn.Scripted"/>: the events of earlier versions.</summary>
+    public SimulationChurn Churn { get; init; }
+
     public static DateTimeOffset DefaultNow(TimeProvider time) => new(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
 
     internal void Validate()
@@ -57,6 +60,20 @@ public sealed record SimulationOptions
             throw new ArgumentException("the treatment effect is 0…1 and its horizon not negative");
         }
     }
+}
+
+/// <summary>How the simulator decides who churns and when.</summary>
+public enum SimulationChurn
+{
+    /// <summary>Each persona's fate is planned up front (dormant and recent churners fade over two weeks, then cancel).</summary>
+    Scripted,
+
+    /// <summary>
+    /// A daily hazard driven by a latent disengagement process (engaged / quiet / disengaging), involuntary churn after
+    /// three failed payments, loyal people with quiet weeks who come back; the truth holds each person's true 30-day churn
+    /// probability at weekly cut-offs (<see cref="ChurnHazard"/>).
+    /// </summary>
+    Realistic,
 }
 
 /// <summary>

@@ -88,8 +88,18 @@ public sealed class SimulateSettings : IngestTargetSettings
     [Description("Send what browser SDKs send (README \"Identity resolution\"): people who sign up in the window first visit anonymously from their campaign (page with UTM, anonymousId only), identify with anonymousId + userId at signup (some alias instead), and about one in five has a second device with a visit from another campaign. The truth file lists each person's anonymousIds and last-touch campaign. Not with --into-log (merges run in the silo)")]
     public bool Identity { get; set; }
 
+    [CommandOption("--churn <MODEL>")]
+    [Description("How people churn: 'scripted' (default, each persona's fate planned up front) or 'realistic' (a daily hazard driven by a latent disengagement process, involuntary churn after three failed payments, quiet weeks; the truth file holds each person's true 30-day churn probability at weekly cut-offs; docs/churn-evaluation.md)")]
+    [DefaultValue("scripted")]
+    public string Churn { get; set; } = "scripted";
+
     public override ValidationResult Validate()
     {
+        if (Churn is not ("scripted" or "realistic"))
+        {
+            return ValidationResult.Error($"--churn must be 'scripted' or 'realistic', got '{Churn}'");
+        }
+
         if (Stripe && Target is null)
         {
             return ValidationResult.Error("--stripe needs --target URL (the deliveries go to its /webhooks/stripe)");
@@ -220,6 +230,7 @@ public sealed class SimulateCommand : AsyncCommand<SimulateSettings>
             PricingTest = settings.PricingTest ? SimulationPricingTest.Default : null,
             Stripe = settings.Stripe,
             Identity = settings.Identity,
+            Churn = settings.Churn == "realistic" ? SimulationChurn.Realistic : SimulationChurn.Scripted,
         };
         var simulator = new PopulationSimulator(options);
         using var stripe = settings.Stripe ? new StripeWebhookSender(new Uri(settings.Target!), settings.StripeSecret) : null;

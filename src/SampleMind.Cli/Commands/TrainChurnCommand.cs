@@ -34,6 +34,14 @@ public sealed class TrainChurnSettings : DbSettings
     [Description("Print the metrics as JSON (auc, prAuc, logLoss, calibration, version, …) instead of tables")]
     public bool Json { get; set; }
 
+    [CommandOption("--truth <FILE>")]
+    [Description("A simulated population's truth file (simulate --churn realistic --truth FILE): the oracle AUC (its true 30-day churn probabilities ranked) and the model's share of it")]
+    public string? Truth { get; set; }
+
+    [CommandOption("--chart <FILE>")]
+    [Description("Write the reliability diagram (model and, with --truth, oracle; ten equal-count bins) to FILE as SVG")]
+    public string? Chart { get; set; }
+
     public override ValidationResult Validate()
         => StepDays is < 1 or > 60 || Trees is < 1 or > 5000
             ? ValidationResult.Error("--step-days must be 1…60 and --trees 1…5000")
@@ -64,6 +72,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
                 + $"too short to train on, train-churn needs at least {needed + 1} days (history, two cut-off dates, 30 days of outcome)");
         }
 
+        var truth = settings.Truth is null ? null : ReadTruth(settings.Truth);
         var clock = Stopwatch.StartNew();
         var options = new ChurnTrainingOptions { Trees = settings.Trees };
         ChurnTrainingResult? result = null;
@@ -88,7 +97,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
             train.IsIndeterminate = true;
             try
             {
-                result = await Task.Run(() => ChurnTrainer.Train(examples, options, stage => train.Description = $"training: {stage}"), cancellationToken);
+                result = await Task.Run(() => ChurnTrainer.Train(examples, options, stage => train.Description = $"training: {stage}", truth), cancellationToken);
             }
             catch (ChurnTrainingException ex)
             {
@@ -104,6 +113,17 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         var version = await CliDatabase.RunAsync(dataSource, _ => store.RegisterAsync(result!, cancellationToken));
         var promoted = settings.Promote && await CliDatabase.RunAsync(dataSource, _ => store.PromoteAsync(version, cancellationToken)) is not null;
         var m = result!.Metrics;
+        if (settings.Chart is not null)
+        {
+            try
+            {
+                await File.WriteAllTextAsync(settings.Chart, ReliabilityChart.Svg(m), cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot write --chart {settings.Chart}: {ex.Message}");
+            }
+        }
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -114,7 +134,20 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
                 m.Auc,
                 m.PrAuc,
                 m.LogLoss,
+                m.Brier,
+                m.Ece,
+                eceBinning = "10 equal-count bins by predicted probability (the calibration deciles), weighted by size",
+                m.TopDecileCapture,
+                m.TopDecileLift,
+                m.OracleAuc,
+                m.OracleShare,
+                m.OracleExamples,
+                m.OutOfTime,
+                m.Split,
                 m.Calibration,
+                m.FeatureImportance,
+                featureImportanceMethod = ChurnTrainer.FeatureImportanceMethod,
+                m.Oracle,
                 m.TestExamples,
                 m.TestPositives,
                 m.FitExamples,
@@ -132,6 +165,40 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         }
         Report(version, promoted, m, events, examples.Count, clock.Elapsed, stages);
         return 0;
+    }
+
+    /// <summary>(user, cut-off day number) → the true 30-day churn probability, from a simulator truth file.</summary>
+    private static Dictionary<(string, int), double> ReadTruth(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var json = JsonDocument.Parse(stream);
+            if (!json.RootElement.TryGetProperty("churn", out var churn) || churn.ValueKind != JsonValueKind.Object)
+            {
+                throw new CliException($"--truth {path} holds no churn truth: simulate it with --churn realistic");
+            }
+            var cutoffs = churn.GetProperty("cutoffs").EnumerateArray().Select(c => DateOnly.ParseExact(c.GetString()!, "yyyy-MM-dd", CultureInfo.InvariantCulture).DayNumber).ToArray();
+            var map = new Dictionary<(string, int), double>();
+            foreach (var user in json.RootElement.GetProperty("users").EnumerateArray())
+            {
+                var id = user.GetProperty("user_id").GetString()!;
+                var i = 0;
+                foreach (var p in user.GetProperty("churn_probability30d").EnumerateArray())
+                {
+                    if (p.ValueKind == JsonValueKind.Number)
+                    {
+                        map[(id, cutoffs[i])] = p.GetDouble();
+                    }
+                    i++;
+                }
+            }
+            return map;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new CliException($"cannot read --truth {path}: {ex.Message}");
+        }
     }
 
     private static async Task Progress(Func<ProgressTask, ProgressTask, ProgressTask, Task> body)
@@ -282,6 +349,18 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         summary.AddRow("AUC", F(m.Auc));
         summary.AddRow("PR-AUC", F(m.PrAuc));
         summary.AddRow("log loss", F(m.LogLoss));
+        summary.AddRow("Brier", F(m.Brier));
+        summary.AddRow("ECE (10 equal-count bins)", F(m.Ece));
+        summary.AddRow("top decile", $"captures {m.TopDecileCapture:P1} of churners (lift {m.TopDecileLift:0.00})");
+        summary.AddRow("split", Markup.Escape(m.Split ?? ""));
+        if (m.OracleAuc is { } oracleAuc)
+        {
+            summary.AddRow("oracle AUC", $"{F(oracleAuc)} (true probabilities, {m.OracleExamples:N0} test examples); model / oracle {m.OracleShare:0.0000}");
+        }
+        if (m.FeatureImportance is { } importance)
+        {
+            summary.AddRow("feature importance (FastTree gain)", string.Join(", ", importance.Take(6).Select(f => $"{f.Feature} {f.Importance:0.000}")));
+        }
         summary.AddRow("segment in 30 days", $"{m.SegmentAccuracy:P1} right (staying put: {m.SegmentStayAccuracy:P1})");
         summary.AddRow("time", $"{elapsed.TotalSeconds:F1} s (" + string.Join(", ", stages.Select(x => $"{x.Stage} {x.Seconds:F1} s")) + ")");
         AnsiConsole.Write(summary);

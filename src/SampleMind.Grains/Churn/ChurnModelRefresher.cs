@@ -87,6 +87,13 @@ public sealed partial class ChurnModelRefresher(
                 TestExamples = m.TestExamples,
                 TestPositives = m.TestPositives,
                 SegmentAccuracy = double.IsNaN(m.SegmentAccuracy) ? null : m.SegmentAccuracy,
+                Brier = double.IsNaN(m.Brier) ? null : m.Brier,
+                Ece = double.IsNaN(m.Ece) ? null : m.Ece,
+                TopDecileCapture = double.IsNaN(m.TopDecileCapture) ? null : m.TopDecileCapture,
+                OutOfTime = m.Split is null ? null : m.OutOfTime,
+                FeatureImportance = m.FeatureImportance?.Select(f => new FeatureWeight(f.Feature, f.Importance)).ToArray(),
+                FeatureImportanceMethod = m.FeatureImportance is null ? null : ChurnTrainer.FeatureImportanceMethod,
+                OracleAuc = m.OracleAuc,
             });
             _recorded = entry.Version;
         }

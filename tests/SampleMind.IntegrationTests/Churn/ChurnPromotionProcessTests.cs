@@ -89,6 +89,16 @@ public sealed class ChurnPromotionProcessTests
         Assert.True(row.HasValue, silo.Describe());
         Assert.Equal(auc, row.Value.GetProperty("training").GetProperty("auc").GetDouble());
         Assert.Equal(10, row.Value.GetProperty("training").GetProperty("calibration").GetArrayLength());
+        // Issue 19.2: the version's global feature importance (FastTree gain), as train-churn reported it, and its other metrics.
+        var training = row.Value.GetProperty("training");
+        static (string, double)[] Weights(JsonElement list) =>
+            list.EnumerateArray().Select(f => (f.GetProperty("feature").GetString()!, f.GetProperty("importance").GetDouble())).ToArray();
+        Assert.Equal(Weights(metrics.RootElement.GetProperty("featureImportance")), Weights(training.GetProperty("featureImportance")));
+        Assert.Equal(18, training.GetProperty("featureImportance").GetArrayLength());
+        Assert.Equal(metrics.RootElement.GetProperty("featureImportanceMethod").GetString(), training.GetProperty("featureImportanceMethod").GetString());
+        Assert.Equal(metrics.RootElement.GetProperty("ece").GetDouble(), training.GetProperty("ece").GetDouble());
+        Assert.Equal(metrics.RootElement.GetProperty("brier").GetDouble(), training.GetProperty("brier").GetDouble());
+        Assert.False(training.GetProperty("outOfTime").GetBoolean()); // 75 days: too short for out-of-time, and it says so
     }
 
     private static string[] Names(JsonElement e) => e.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();

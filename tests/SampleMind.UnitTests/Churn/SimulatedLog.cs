@@ -10,10 +10,12 @@ internal static class SimulatedLog
 {
     public static readonly DateTimeOffset Now = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static Dictionary<string, List<EventFacts>> Generate(int users, int days, long seed)
+    public static Dictionary<string, List<EventFacts>> Generate(int users, int days, long seed) =>
+        Generate(new PopulationSimulator(new SimulationOptions { Users = users, Days = days, Seed = seed, Now = Now }));
+
+    public static Dictionary<string, List<EventFacts>> Generate(PopulationSimulator simulator)
     {
         var log = new Dictionary<string, List<EventFacts>>(StringComparer.Ordinal);
-        var simulator = new PopulationSimulator(new SimulationOptions { Users = users, Days = days, Seed = seed, Now = Now });
         var batch = new List<string>(100);
         void Flush()
         {
