@@ -98,8 +98,11 @@ public sealed class PrivacyProcessTests
             INSERT INTO retention_assignments (campaign_id, user_id, arm, bucket, segment, risk_level, risk_score, ltv)
             VALUES ('rc-privacy', @u, 'treatment', 0.25, 'regulars', 'HIGH', 0.81, 412.5)
             """, ("u", Person));
-        // The user index is written behind (about once a second).
-        var indexed = await Eventually.GetAsync(() => db.ScalarAsync<long>("SELECT count(*) FROM user_index WHERE user_id = @u", ("u", Person)),
+        // The user index is written behind (about once a second): wait for the row that holds the person's last event
+        // (the experiment exposure, dated now), so the export and the database below read the same row.
+        var indexed = await Eventually.GetAsync(() => db.ScalarAsync<long>(
+                "SELECT count(*) FROM user_index WHERE user_id = @u AND last_active_at = (SELECT max(ts) FROM user_events WHERE user_id = @u)",
+                ("u", Person)),
             n => n == 1, TimeSpan.FromSeconds(60));
         Assert.Equal(1, indexed);
 
