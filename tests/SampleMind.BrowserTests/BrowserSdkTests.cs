@@ -117,20 +117,9 @@ public sealed class BrowserSdkTests(BrowserSdkStack stack) : IClassFixture<Brows
         Assert.True(session.ForeignRequests.Count == 0, $"requests to other hosts: {string.Join(", ", session.ForeignRequests)}");
         Assert.True(session.Errors.Count == 0, $"console errors: {string.Join("\n", session.Errors)}");
 
-        var stored = await stack.Cluster.Database.RowsAsync(
-            "SELECT type || ':' || coalesce(event, '') FROM user_events WHERE user_id = @user ORDER BY type, event", ("user", user));
-        Assert.Equal(["identify:", "page:Pricing", "track:sample_uploaded", "track:signup_started"], stored);
-        Assert.Equal(0L, await CountAsync(anonymousId));
-        Assert.Equal(user, await stack.Cluster.Database.ScalarAsync<string>(
-            "SELECT person_id FROM identity_links WHERE merged_id = @anonymous", ("anonymous", anonymousId)));
         Assert.Equal(campaign, await stack.Cluster.Database.ScalarAsync<string>(
             "SELECT payload->'context'->'campaign'->>'name' FROM user_events WHERE user_id = @user AND type = 'page'", ("user", user)));
-
-        var byUser = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{user}", ct)).RootElement;
-        Assert.Equal(4, byUser.GetProperty("eventsApplied").GetInt64());
-        var byAnonymousId = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{Uri.EscapeDataString(anonymousId)}", ct)).RootElement;
-        Assert.Equal(user, byAnonymousId.GetProperty("userId").GetString());
-        Assert.Equal(4, byAnonymousId.GetProperty("eventsApplied").GetInt64());
+        await AssertMergedExactlyOnceAsync(user, anonymousId, ct);
     }
 
     /// <summary>
@@ -173,18 +162,7 @@ public sealed class BrowserSdkTests(BrowserSdkStack stack) : IClassFixture<Brows
         Assert.Equal(configsBefore + 1, stack.Pages.Requests.Count(r => r.StartsWith("/sourceConfig/", StringComparison.Ordinal)));
         Assert.DoesNotContain(stack.Pages.Requests, r => r.StartsWith("/rudderstack/", StringComparison.Ordinal));
 
-        var stored = await stack.Cluster.Database.RowsAsync(
-            "SELECT type || ':' || coalesce(event, '') FROM user_events WHERE user_id = @user ORDER BY type, event", ("user", user));
-        Assert.Equal(["identify:", "page:Pricing", "track:sample_uploaded", "track:signup_started"], stored);
-        Assert.Equal(0L, await CountAsync(anonymousId));
-        Assert.Equal(user, await stack.Cluster.Database.ScalarAsync<string>(
-            "SELECT person_id FROM identity_links WHERE merged_id = @anonymous", ("anonymous", anonymousId)));
-
-        var byUser = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{user}", ct)).RootElement;
-        Assert.Equal(4, byUser.GetProperty("eventsApplied").GetInt64());
-        var byAnonymousId = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{Uri.EscapeDataString(anonymousId)}", ct)).RootElement;
-        Assert.Equal(user, byAnonymousId.GetProperty("userId").GetString());
-        Assert.Equal(4, byAnonymousId.GetProperty("eventsApplied").GetInt64());
+        await AssertMergedExactlyOnceAsync(user, anonymousId, ct);
     }
 
     [Fact]
@@ -314,5 +292,22 @@ public sealed class BrowserSdkTests(BrowserSdkStack stack) : IClassFixture<Brows
         }
 
         public async ValueTask DisposeAsync() => await _context.CloseAsync();
+    }
+
+    /// <summary>The anonymous visit and the person's own events are the person's, once: four rows, none left under the
+    /// anonymousId, the link written, and both ids answer the person with the four events.</summary>
+    private async Task AssertMergedExactlyOnceAsync(string user, string anonymousId, CancellationToken ct)
+    {        var stored = await stack.Cluster.Database.RowsAsync(
+            "SELECT type || ':' || coalesce(event, '') FROM user_events WHERE user_id = @user ORDER BY type, event", ("user", user));
+        Assert.Equal(["identify:", "page:Pricing", "track:sample_uploaded", "track:signup_started"], stored);
+        Assert.Equal(0L, await CountAsync(anonymousId));
+        Assert.Equal(user, await stack.Cluster.Database.ScalarAsync<string>(
+            "SELECT person_id FROM identity_links WHERE merged_id = @anonymous", ("anonymous", anonymousId)));
+
+        var byUser = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{user}", ct)).RootElement;
+        Assert.Equal(4, byUser.GetProperty("eventsApplied").GetInt64());
+        var byAnonymousId = JsonDocument.Parse(await stack.Http.GetStringAsync($"/api/users/{Uri.EscapeDataString(anonymousId)}", ct)).RootElement;
+        Assert.Equal(user, byAnonymousId.GetProperty("userId").GetString());
+        Assert.Equal(4, byAnonymousId.GetProperty("eventsApplied").GetInt64());
     }
 }
