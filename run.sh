@@ -11,7 +11,8 @@
 #
 # SAMPLEMIND_PG (a connection string) selects another PostgreSQL; nothing is installed or started then.
 # Demo data: once the stack is ready, if the user event log is empty, `./samplemind simulate` loads a demo
-# population (SAMPLEMIND_DEMO_USERS users × 60 days, seed 1, ending today 00:00 UTC) through client-api.
+# population (SAMPLEMIND_DEMO_USERS users × 60 days, seed 1, ending today 00:00 UTC) through client-api, and its
+# Stripe side as signed webhooks to /webhooks/stripe (simulate --stripe: the MRR movements come from Stripe events).
 # A database that holds any event is never loaded again. SAMPLEMIND_DEMO=0 disables it (./test.sh does).
 # The load also records the simulated campaign spend (so campaigns have a CAC and an ROI), and then a live trickle
 # keeps the same population's events flowing at wall-clock time (today's first: DAU is live), as a background
@@ -136,7 +137,7 @@ load_demo() {
   say "demo: loading a demo population ($DEMO_USERS users × 60 days to $now, seed 1) into ${URL[client-api]} (SAMPLEMIND_DEMO=0 skips this)"
   local started=$SECONDS
   if SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind simulate --users "$DEMO_USERS" --days 60 --seed 1 --now "$now" \
-       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --spend-key "$DEMO_SPEND_KEY" --pricing-test --identity >&2; then
+       --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --spend-key "$DEMO_SPEND_KEY" --pricing-test --identity --stripe >&2; then
     say "demo: loaded in $((SECONDS - started)) s"
     mkdir -p "$HOME_DIR"
     printf 'DEMO_LOADED_USERS=%s\nDEMO_LOADED_NOW=%s\nDEMO_LOADED_PG=%q\n' "$DEMO_USERS" "$now" "$SAMPLEMIND_PG" >"$DEMO_ENV"
@@ -157,7 +158,7 @@ start_demo_live() {
   mkdir -p "$LOGS" "$RUN"
   say "demo: live trickle of the demo population → ${URL[client-api]} (log $LOGS/demo-live.log; SAMPLEMIND_DEMO_LIVE=0 turns it off)"
   setsid nohup env SAMPLEMIND_PG="$SAMPLEMIND_PG" dotnet "$CLI_DLL" simulate --users "$DEMO_LOADED_USERS" --days 60 --seed 1 \
-    --now "$DEMO_LOADED_NOW" --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --pricing-test --identity --live --resume --concurrency 1 \
+    --now "$DEMO_LOADED_NOW" --target "${URL[client-api]}" --write-key "$DEMO_WRITE_KEY" --pricing-test --identity --stripe --live --resume --concurrency 1 \
     >"$LOGS/demo-live.log" 2>&1 </dev/null &
   echo $! >"$RUN/demo-live.pid"
 }

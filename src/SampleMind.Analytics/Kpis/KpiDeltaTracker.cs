@@ -13,7 +13,8 @@ public sealed record class KpiDeltas(IReadOnlyDictionary<int, KpiDayFigures> Day
 /// <summary>
 /// Captures a user's KPI shares for every day (and ISO week) that a set of events can touch, so that after applying
 /// them the exact deltas are the shares after minus the shares before. Days that fall out of the retained activity
-/// buckets while applying are left alone: their share was already reported and can no longer be recomputed.
+/// buckets while applying are left alone: their share was already reported and can no longer be recomputed — except
+/// <c>new_signups</c>, which needs no bucket and is reported for any day (an identify's old <c>created_at</c>).
 /// </summary>
 public sealed class KpiDeltaTracker
 {
@@ -87,7 +88,14 @@ public sealed class KpiDeltaTracker
         {
             if (day - 6 <= oldest)
             {
-                continue; // its 7-day window reaches days no longer retained: its share was reported and stays
+                // Its 7-day window reaches days no longer retained: its share was reported and stays — all but the
+                // signup, a pure function of the signup time that needs no day bucket (the retained horizon, README).
+                var signups = KpiContributions.ForDay(model, day, _source).NewSignups - before.NewSignups;
+                if (signups != 0)
+                {
+                    days[day] = new KpiDayFigures { NewSignups = signups };
+                }
+                continue;
             }
             var delta = KpiContributions.ForDay(model, day, _source);
             delta.Add(before, -1); // the share after minus before, in place

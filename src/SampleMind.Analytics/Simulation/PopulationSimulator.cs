@@ -45,7 +45,7 @@ public sealed class PopulationSimulator
             _stripe = new SimStripe();
             foreach (var user in _users)
             {
-                _stripe.Begin(user);
+                _stripe.Begin(user, _windowStartMs / 1000);
             }
         }
     }

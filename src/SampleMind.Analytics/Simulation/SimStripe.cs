@@ -11,7 +11,8 @@ public sealed record class StripeDelivery(string EventId, string Type, long Crea
 /// The Stripe side of the simulated population (<see cref="SimulationOptions.Stripe"/>), in Stripe's object shapes:
 /// <c>customer.created</c> with <c>metadata.user_id</c>; a trial → <c>customer.subscription.created</c> (trialing),
 /// its conversion → <c>.updated</c> (active), a trial that lapses → <c>.deleted</c>; a subscription started without a
-/// trial (or held before the window) → <c>.created</c> (active); at some renewals a seat more or less →
+/// trial (or held before the window: sent at the window start, the objects' <c>created</c> at the signup) →
+/// <c>.created</c> (active); at some renewals a seat more or less →
 /// <c>.updated</c> (upgrade, downgrade: the quantity, drawn from a hash of the user and the renewal so the population's
 /// own random streams are untouched); a failed payment → <c>invoice.payment_failed</c> and <c>.updated</c> (past_due),
 /// the next paid one back to active; every payment → <c>invoice.paid</c> (price × seats); churn → <c>.deleted</c>, with a
@@ -48,15 +49,21 @@ internal sealed class SimStripe
         public long LastChargeAmount { get; set; }
     }
 
-    /// <summary>A user who pays when the window opens: their customer and subscription, at their signup.</summary>
-    public void Begin(SimUser user)
+    /// <summary>
+    /// A user who pays when the window opens: their customer and subscription keep their real <c>created</c> (the
+    /// signup), while the webhooks are sent at the window start (<paramref name="windowStart"/>, Unix seconds) — the
+    /// simulated log starts there, so no event of the person lies before the window (see the README's retained horizon).
+    /// </summary>
+    public void Begin(SimUser user, long windowStart)
     {
         if (user.PlanAtStart is not (SimulationCatalog.Starter or SimulationCatalog.Pro or SimulationCatalog.Studio))
         {
             return;
         }
-        var c = CustomerOf(user, user.CreatedAtMs / 1000);
-        Start(c, user.CreatedAtMs / 1000, user.PlanAtStart, Cents(SimulationCatalog.PriceOf(user.PlanAtStart)), "active", null);
+        var created = user.CreatedAtMs / 1000;
+        var sent = Math.Max(created, windowStart);
+        var c = CustomerOf(user, created, sent);
+        Start(c, created, user.PlanAtStart, Cents(SimulationCatalog.PriceOf(user.PlanAtStart)), "active", null, sent);
     }
 
     public void Observe(SimEvent e, SimUser user)
@@ -157,12 +164,12 @@ internal sealed class SimStripe
         }
     }
 
-    private Customer CustomerOf(SimUser user, long t)
+    private Customer CustomerOf(SimUser user, long t, long? sent = null)
     {
         if (!_customers.TryGetValue(user.Index, out var c))
         {
             c = _customers[user.Index] = new Customer(user.UserId);
-            Emit(c, "customer.created", t, new JsonObject
+            Emit(c, "customer.created", sent ?? t, new JsonObject
             {
                 ["id"] = c.Id, ["object"] = "customer", ["created"] = t, ["email"] = user.Email, ["livemode"] = false,
                 ["metadata"] = new JsonObject { ["user_id"] = user.UserId },
@@ -171,13 +178,14 @@ internal sealed class SimStripe
         return c;
     }
 
-    private void Start(Customer c, long t, string plan, long unitAmount, string status, long? trialEnd)
+    /// <summary>A new subscription created at <paramref name="t"/>; its webhook sent at <paramref name="sent"/> (default: then).</summary>
+    private void Start(Customer c, long t, string plan, long unitAmount, string status, long? trialEnd, long? sent = null)
     {
         c.Subscription = $"sub_{c.UserId}_{++c.Subscriptions}";
         (c.Status, c.Plan, c.UnitAmount, c.Quantity, c.Created) = (status, plan, unitAmount, 1, t);
         c.TrialStart = trialEnd is null ? null : t;
         c.TrialEnd = trialEnd;
-        Emit(c, "customer.subscription.created", t, SubscriptionObject(c, t));
+        Emit(c, "customer.subscription.created", sent ?? t, SubscriptionObject(c, t));
     }
 
     private void End(Customer c, long t)

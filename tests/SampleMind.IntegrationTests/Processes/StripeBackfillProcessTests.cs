@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SampleMind.Analytics.Simulation;
+using SampleMind.IntegrationTests.Cli;
 using SampleMind.Testing;
 
 namespace SampleMind.IntegrationTests.Processes;
@@ -12,8 +14,10 @@ namespace SampleMind.IntegrationTests.Processes;
 /// Issue 15.7 with real processes: <c>samplemind stripe backfill</c> reads a local server answering in Stripe's list
 /// shapes (several pages per resource) through Stripe.net and delivers the objects to the real webhook endpoint; the
 /// subscriptions, MRR per person and the MRR rows equal the hand computation below; a second run changes nothing; a
-/// signed webhook of objects the backfill already read is stored and applied once and changes no figure; reconcile
-/// agrees. A bad key and an unreachable API each give one error line.
+/// signed webhook of objects the backfill already read is stored and applied once and changes no figure. Then 15.8:
+/// <c>simulate --stripe</c> of 40 users (seed 15) delivers the population's Stripe side as signed webhooks; August's
+/// MRR rows equal an independent computation over the simulator's own deliveries, and reconcile agrees on every
+/// figure. A bad key and an unreachable API each give one error line.
 /// </summary>
 [Collection(ProcessCollection.Name)]
 public sealed class StripeBackfillProcessTests
@@ -204,6 +208,61 @@ public sealed class StripeBackfillProcessTests
         return text.ToString();
     }
 
+    /// <summary>
+    /// The independent computation over the simulator's deliveries: each subscription's MRR from each subscription event
+    /// (unit_amount × quantity in dollars while active or past_due, monthly prices only), the person's MRR at the end of
+    /// every day with a change, ChartMogul's rules between them, and the rows of <paramref name="from"/>..<paramref name="to"/>.
+    /// </summary>
+    private static string SimulatedRows(List<StripeDelivery> deliveries, DateOnly from, DateOnly to)
+    {
+        var observations = new List<(string Person, string Subscription, long At, decimal Mrr)>();
+        foreach (var d in deliveries.Where(d => d.Type.StartsWith("customer.subscription.", StringComparison.Ordinal)))
+        {
+            var s = JsonNode.Parse(d.Payload)!["data"]!["object"]!;
+            var status = (string)s["status"]!;
+            var item = s["items"]!["data"]![0]!;
+            Assert.Equal("month", (string)item["price"]!["recurring"]!["interval"]!);
+            var mrr = d.Type != "customer.subscription.deleted" && status is "active" or "past_due"
+                ? (long)item["price"]!["unit_amount"]! * (long)item["quantity"]! / 100m
+                : 0m;
+            observations.Add(((string)s["metadata"]!["user_id"]!, (string)s["id"]!, d.Created, mrr));
+        }
+        var days = new SortedDictionary<int, decimal[]>();
+        foreach (var person in observations.GroupBy(o => o.Person))
+        {
+            decimal previous = 0;
+            var paidBefore = false;
+            foreach (var day in person.Select(o => DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeSeconds(o.At).UtcDateTime).DayNumber).Distinct().Order())
+            {
+                var endOfDay = DateOnly.FromDayNumber(day + 1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+                var end = new DateTimeOffset(endOfDay).ToUnixTimeSeconds();
+                var now = person.Where(o => o.At < end).GroupBy(o => o.Subscription).Sum(g => g.Last().Mrr); // deliveries are in time order
+                if (now != previous)
+                {
+                    var f = days.TryGetValue(day, out var x) ? x : days[day] = new decimal[6];
+                    var (kind, customers) = previous == 0 ? (paidBefore ? 4 : 0, 1) : now == 0 ? (3, -1) : now > previous ? (1, 0) : (2, 0);
+                    f[kind] += now - previous;
+                    f[5] += customers;
+                }
+                paidBefore |= now > 0;
+                previous = now;
+            }
+        }
+        decimal total = days.Where(d => d.Key < from.DayNumber).Sum(d => d.Value[0] + d.Value[1] + d.Value[2] + d.Value[3] + d.Value[4]);
+        var count = days.Where(d => d.Key < from.DayNumber).Sum(d => d.Value[5]);
+        var rows = new StringBuilder();
+        for (var day = from.DayNumber; day <= to.DayNumber; day++)
+        {
+            var f = days.GetValueOrDefault(day) ?? new decimal[6];
+            var net = f[0] + f[1] + f[2] + f[3] + f[4];
+            total += net;
+            count += f[5];
+            rows.Append(CultureInfo.InvariantCulture,
+                $"{DateOnly.FromDayNumber(day):yyyy-MM-dd} mrr {total} new {f[0]} exp {f[1]} con {f[2]} churn {f[3]} react {f[4]} net {net} customers {count}\n");
+        }
+        return rows.ToString();
+    }
+
     private static string StripeBase(MockStripeApi stripe) => stripe.BaseAddress.GetLeftPart(UriPartial.Authority);
 
     [Fact]
@@ -274,6 +333,32 @@ public sealed class StripeBackfillProcessTests
         Assert.Equal(expected, await WaitForRowsAsync(api, expected, ct));
         Assert.Equal(people.ReplaceLineEndings("\n"), await PeopleAsync(api, ct));
         Assert.Equal(1, await cluster.Database.ScalarAsync<long>("select count(*) from user_events where user_id = 'bf-1' and event = 'payment_succeeded'"));
+
+        // 15.8: a simulated population's Stripe side through the same endpoint (August, before the backfill's October).
+        var options = new SimulationOptions { Users = 40, Days = 31, Seed = 15, Now = new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), Stripe = true };
+        var simulator = new PopulationSimulator(options);
+        foreach (var _ in simulator.Generate())
+        {
+        }
+        var deliveries = simulator.TakeStripeDeliveries();
+        var simulated = await DbCommandTests.RunAsync(cluster.Database.ConnectionString, "simulate", "--users", "40", "--days", "31", "--seed", "15",
+            "--now", "2026-09-01", "--target", client.BaseAddress.ToString(), "--write-key", TestApiKeys.Write, "--stripe", "--stripe-secret", Secret);
+        Assert.True(simulated.ExitCode == 0, simulated.Stdout + simulated.Stderr);
+        Assert.Contains($"; {deliveries.Count:N0} Stripe events to ", simulated.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"({deliveries.Count:N0} new)", simulated.Stdout, StringComparison.Ordinal);
+        var expectedAugust = SimulatedRows(deliveries, new DateOnly(2026, 8, 1), new DateOnly(2026, 8, 31));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{deliveries.Count} simulated Stripe deliveries ({string.Join(", ", deliveries.GroupBy(d => d.Type).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"))}); August:\n{expectedAugust}");
+        var liveAugust = "";
+        for (var attempt = 0; attempt < 60 && liveAugust != expectedAugust; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(500, ct);
+            }
+            liveAugust = LiveRows(await api.GetFromJsonAsync<JsonElement>("/api/revenue/mrr?from=2026-08-01&to=2026-08-31", ct));
+        }
+        Assert.Equal(expectedAugust, liveAugust);
+        Assert.Contains(deliveries, d => d.Type == "invoice.payment_failed");
 
         var reconciled = await cluster.AssertReconciledAsync(ct);
         Assert.Contains("0 differences over ", reconciled, StringComparison.Ordinal);

@@ -56,6 +56,38 @@ public sealed class KpiDeltaTrackerTests
         Assert.Equal(69.98m, days.Values.Sum(d => d.Revenue)); // two payments of 34.99 in the history
     }
 
+    /// <summary>
+    /// The retained horizon: a signup older than the person's day buckets (an identify's <c>created_at</c> 600 days back)
+    /// is still reported on its day — <c>new_signups</c> needs no bucket, so live equals SQL there — while the day's other
+    /// figures, whose buckets are gone, are not; a still earlier <c>created_at</c> moves the signup from one old day to the other.
+    /// </summary>
+    [Fact]
+    public void Signup_OlderThanTheRetainedDays_IsReportedOnItsDay_AndMoves()
+    {
+        var events = new EventBuilder("k2");
+        var model = new UserModel { UserId = "k2" };
+        KpiDeltas Apply(params string[] json)
+        {
+            var facts = json.Select(EventFacts.Parse).ToArray();
+            var tracker = KpiDeltaTracker.Begin(model, facts);
+            foreach (var f in facts)
+            {
+                model.Apply(f);
+            }
+            return tracker.Complete(model);
+        }
+        string Report(KpiDeltas d) => string.Join(" ", d.Days.OrderBy(x => x.Key).Select(x => $"{DateOnly.FromDayNumber(x.Key):yyyy-MM-dd}: {Describe(x.Value)}"));
+
+        Apply(events.Track("analysis_completed", Now), events.Track("login", Now.AddDays(-3)));
+        var old = Now.AddDays(-600);
+        var moved = Apply(events.Identify(Now.AddHours(1), new { plan = "free", created_at = old.ToString("O") }));
+        Assert.Equal($"{old:yyyy-MM-dd}: {Describe(new KpiDayFigures { NewSignups = 1 })}", Report(moved));
+
+        var older = Now.AddDays(-640);
+        var again = Apply(events.Identify(Now.AddHours(2), new { created_at = older.ToString("O") }));
+        Assert.Equal($"{older:yyyy-MM-dd}: {Describe(new KpiDayFigures { NewSignups = 1 })} {old:yyyy-MM-dd}: {Describe(new KpiDayFigures { NewSignups = -1 })}", Report(again));
+    }
+
     [Fact]
     public void Row_DerivesTheSeedRatios_FromTheFigures()
     {
