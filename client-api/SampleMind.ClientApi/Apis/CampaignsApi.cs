@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using SampleMind.Campaigns;
+using System.Security.Claims;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
@@ -24,7 +26,8 @@ public static class CampaignsApi
         campaigns.MapGet("/", ListByModelAsync)
             .WithName("ListCampaigns")
             .WithSummary("Every campaign: attributed people, signups, paying conversions, realized revenue, spend, CAC, LTV and ROI. "
-                + "?model=first_touch (default) or last_touch; each campaign says its model in `attribution`.")
+                + "?model=first_touch (default) or last_touch; each campaign says its model in `attribution`. "
+                + "Figures over fewer than Privacy:MinGroupSize people are suppressed for non-admin keys.")
             .ProducesValidationProblem();
 
         campaigns.MapGet("/{id}", GetAsync)
@@ -67,13 +70,15 @@ public static class CampaignsApi
         return app;
     }
 
-    private static async Task<Results<Ok<CampaignView[]>, ValidationProblem>> ListByModelAsync(string? model, IClusterClient client)
+    private static async Task<Results<Ok<CampaignView[]>, ValidationProblem>> ListByModelAsync(
+        string? model, IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
     {
         if (!AttributionModels.TryParse(model, out var attribution))
         {
             return ModelProblem();
         }
-        return await ListAsync(client, attribution);
+        var views = (await ListAsync(client, attribution)).Value!;
+        return TypedResults.Ok(policy.For(user) is { } groups ? [.. views.Select(groups.Campaign)] : views);
     }
 
     internal static async Task<Ok<CampaignView[]>> ListAsync(IClusterClient client, AttributionModel model = AttributionModel.FirstTouch)
@@ -83,7 +88,8 @@ public static class CampaignsApi
         return TypedResults.Ok(views.OfType<CampaignView>().ToArray());
     }
 
-    private static async Task<Results<Ok<CampaignView>, ProblemHttpResult, ValidationProblem>> GetAsync(string id, string? model, IClusterClient client)
+    private static async Task<Results<Ok<CampaignView>, ProblemHttpResult, ValidationProblem>> GetAsync(
+        string id, string? model, IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
     {
         if (ValidateId(id) is { } problem)
         {
@@ -97,7 +103,7 @@ public static class CampaignsApi
         return view is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Campaign not found",
                 detail: $"no user or spend has been recorded for campaign '{id}'")
-            : TypedResults.Ok(view);
+            : TypedResults.Ok(policy.For(user) is { } groups ? groups.Campaign(view) : view);
     }
 
     private static async Task<Results<Ok<CampaignView>, ValidationProblem>> AddSpendAsync(

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Analytics.Experiments;
 using SampleMind.Analytics.Ingest;
+using System.Security.Claims;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.ClientApi.Security;
 using SampleMind.Experiments;
 
@@ -18,7 +20,7 @@ public static class ExperimentsApi
     {
         var experiments = app.MapGroup("/api/experiments").WithTags("Experiments").RequireApiRole(ApiRole.Read);
 
-        experiments.MapGet("/", ListAsync)
+        experiments.MapGet("/", ListForCallerAsync)
             .WithName("ListExperiments")
             .WithSummary("Every experiment with its live results.");
 
@@ -49,6 +51,16 @@ public static class ExperimentsApi
         return app;
     }
 
+    private static async Task<Ok<ExperimentView[]>> ListForCallerAsync(IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
+    {
+        var views = (await ListAsync(client)).Value!;
+        return TypedResults.Ok(policy.For(user) is { } groups ? await Task.WhenAll(views.Select(v => SuppressAsync(client, groups, v))) : views);
+    }
+
+    /// <summary>The view with its small groups withheld (the churned counts come from the grain's totals).</summary>
+    internal static async Task<ExperimentView> SuppressAsync(IClusterClient client, SmallGroups groups, ExperimentView view)
+        => groups.Experiment(view, await client.GetGrain<IExperimentGrain>(view.Key).GetTotalsAsync());
+
     internal static async Task<Ok<ExperimentView[]>> ListAsync(IClusterClient client)
     {
         var catalog = await client.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).ChangedSinceAsync(-1);
@@ -56,11 +68,25 @@ public static class ExperimentsApi
         return TypedResults.Ok(views.OfType<ExperimentView>().ToArray());
     }
 
-    private static async Task<Results<Ok<ExperimentView>, ProblemHttpResult>> GetAsync(string key, IClusterClient client)
-        => await client.GetGrain<IExperimentGrain>(key).GetAsync() is { } view ? TypedResults.Ok(view) : NotFound(key);
+    private static async Task<Results<Ok<ExperimentView>, ProblemHttpResult>> GetAsync(
+        string key, IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
+    {
+        if (await client.GetGrain<IExperimentGrain>(key).GetAsync() is not { } view)
+        {
+            return NotFound(key);
+        }
+        return TypedResults.Ok(policy.For(user) is { } groups ? await SuppressAsync(client, groups, view) : view);
+    }
 
-    private static async Task<Results<Ok<ExperimentView>, ProblemHttpResult>> StopAsync(string key, IClusterClient client)
-        => await client.GetGrain<IExperimentGrain>(key).StopAsync() is { } view ? TypedResults.Ok(view) : NotFound(key);
+    private static async Task<Results<Ok<ExperimentView>, ProblemHttpResult>> StopAsync(
+        string key, IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
+    {
+        if (await client.GetGrain<IExperimentGrain>(key).StopAsync() is not { } view)
+        {
+            return NotFound(key);
+        }
+        return TypedResults.Ok(policy.For(user) is { } groups ? await SuppressAsync(client, groups, view) : view);
+    }
 
     private static async Task<Results<Ok<ExperimentAssignment>, ProblemHttpResult, ValidationProblem>> AssignAsync(string key, string? userId, IClusterClient client)
     {
@@ -74,7 +100,8 @@ public static class ExperimentsApi
         return await client.GetGrain<IExperimentGrain>(key).AssignAsync(userId) is { } assignment ? TypedResults.Ok(assignment) : NotFound(key);
     }
 
-    private static async Task<Results<Created<ExperimentView>, Ok<ExperimentView>, ProblemHttpResult, ValidationProblem>> CreateAsync(HttpRequest request, IClusterClient client)
+    private static async Task<Results<Created<ExperimentView>, Ok<ExperimentView>, ProblemHttpResult, ValidationProblem>> CreateAsync(
+        HttpRequest request, IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
     {
         ExperimentSpec? spec;
         Dictionary<string, string[]> errors;
@@ -101,7 +128,9 @@ public static class ExperimentsApi
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Too many experiments",
                     detail: $"the catalogue holds {IExperimentCatalogGrain.MaxExperiments} experiments, its ceiling");
             case ExperimentCreation.Unchanged:
-                return TypedResults.Ok((await grain.GetAsync())!);
+                // The same definition again answers the live results: the threshold applies to them.
+                var existing = (await grain.GetAsync())!;
+                return TypedResults.Ok(policy.For(user) is { } groups ? await SuppressAsync(client, groups, existing) : existing);
             default:
                 return TypedResults.Created($"/api/experiments/{Uri.EscapeDataString(spec.Key)}", (await grain.GetAsync())!);
         }

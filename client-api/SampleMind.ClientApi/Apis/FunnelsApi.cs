@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Analytics.FunnelMetrics;
 using SampleMind.FunnelMetrics;
+using System.Security.Claims;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.ClientApi.Security;
 
 namespace SampleMind.ClientApi.Apis;
@@ -18,13 +20,14 @@ public static class FunnelsApi
         return app;
     }
 
-    private static async Task<Results<Ok<FunnelView>, ProblemHttpResult>> GetAsync(string name, IClusterClient client)
+    private static async Task<Results<Ok<FunnelView>, ProblemHttpResult>> GetAsync(string name, IClusterClient client, ClaimsPrincipal user, SmallGroupPolicy policy)
     {
         if (FunnelFigures.StepsOf(name) is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Funnel not found",
                 detail: $"unknown funnel '{name}'; known: {string.Join(", ", FunnelFigures.Names)}");
         }
-        return TypedResults.Ok(await client.GetGrain<IFunnelGrain>(name).GetAsync());
+        var view = await client.GetGrain<IFunnelGrain>(name).GetAsync();
+        return TypedResults.Ok(policy.For(user) is { } groups ? groups.Funnel(view) : view);
     }
 }

@@ -5,6 +5,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using System.Security.Claims;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.ClientApi.Security;
 using SampleMind.Kpis;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
@@ -40,7 +42,7 @@ public static class DashboardApi
         dashboard.MapGet("/live", Live)
             .WithName("GetLive")
             .WithSummary("The live dashboard stream (Server-Sent Events)")
-            .WithDescription("One round a second: `tiles` (today's KPI tiles) every second; `days` (the KPI day rows of the last 30 days that changed, all at first), `models`, `campaigns`, `funnels`, `cohorts` and `experiments` (whole lists) when they changed. `unavailable` when the cluster did not answer.")
+            .WithDescription("One round a second: `tiles` (today's KPI tiles) every second; `days` (the KPI day rows of the last 30 days that changed, all at first), `models`, `campaigns`, `funnels`, `cohorts` and `experiments` (whole lists, small groups suppressed for non-admin keys) when they changed. `unavailable` when the cluster did not answer.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireApiRole(ApiRole.Read);
         return app;
@@ -62,11 +64,14 @@ public static class DashboardApi
             && request.Host.Host is "localhost" or "127.0.0.1" or "[::1]" or "::1"
             && !request.Headers.ContainsKey("X-Forwarded-For") && !request.Headers.ContainsKey("Forwarded");
 
-    private static ServerSentEventsResult<string> Live(LiveSnapshotSource source, IOptions<JsonOptions> json, TimeProvider time, CancellationToken cancellationToken)
-        => TypedResults.ServerSentEvents(StreamAsync(source, json.Value.SerializerOptions, time, cancellationToken));
+    private static ServerSentEventsResult<string> Live(
+        LiveSnapshotSource source, IOptions<JsonOptions> json, TimeProvider time, ClaimsPrincipal user, SmallGroupPolicy policy,
+        CancellationToken cancellationToken)
+        => TypedResults.ServerSentEvents(StreamAsync(source, json.Value.SerializerOptions, time, policy.For(user), cancellationToken));
 
     private static async IAsyncEnumerable<SseItem<string>> StreamAsync(
-        LiveSnapshotSource source, JsonSerializerOptions json, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
+        LiveSnapshotSource source, JsonSerializerOptions json, TimeProvider time, SmallGroups? groups,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var sentDays = new Dictionary<DateOnly, KpiDayRow>();
         var sentLists = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -78,6 +83,10 @@ public static class DashboardApi
             {
                 yield return Item("unavailable", JsonSerializer.Serialize(new { detail = failure }, json));
                 continue;
+            }
+            if (groups is not null)
+            {
+                snapshot = snapshot.Suppressed(groups);
             }
             yield return Item("tiles", JsonSerializer.Serialize(snapshot.Tiles, json));
 

@@ -1,6 +1,7 @@
 using SampleMind.Analytics.FunnelMetrics;
 using SampleMind.Campaigns;
 using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.Cohorts;
 using SampleMind.Experiments;
 using SampleMind.FunnelMetrics;
@@ -36,7 +37,18 @@ public sealed record class LiveSnapshot(
     FunnelView[] Funnels,
     CohortRow[] Cohorts,
     ExperimentView[] Experiments,
-    MrrRow[] Mrr);
+    MrrRow[] Mrr,
+    IReadOnlyDictionary<string, ExperimentTotals> ExperimentTotals)
+{
+    /// <summary>The snapshot as a non-admin key may see it: the group lists with their small groups withheld.</summary>
+    public LiveSnapshot Suppressed(SmallGroups groups) => this with
+    {
+        Campaigns = [.. Campaigns.Select(groups.Campaign)],
+        Funnels = [.. Funnels.Select(groups.Funnel)],
+        Cohorts = [.. Cohorts.Select(groups.Cohort)],
+        Experiments = [.. Experiments.Select(e => groups.Experiment(e, ExperimentTotals.GetValueOrDefault(e.Key) ?? new ExperimentTotals([])))],
+    };
+}
 
 /// <summary>
 /// Reads the live snapshot from the grains at most four times a second, however many dashboards are open: every
@@ -81,6 +93,8 @@ public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time,
         var experiments = ExperimentsApi.ListAsync(client);
         var mrr = RevenueApi.RowsAsync(client, today.AddDays(1 - Days), today);
         await Task.WhenAll(days, models, campaigns, cohorts, funnels, experiments, mrr);
+        var experimentViews = (await experiments).Value!;
+        var experimentTotals = await Task.WhenAll(experimentViews.Select(e => client.GetGrain<IExperimentGrain>(e.Key).GetTotalsAsync()));
 
         var rows = await days;
         var last = rows[^1];
@@ -89,6 +103,6 @@ public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time,
             _stripeRevenue ? mrrRows[^1].Mrr : rows.Sum(r => r.DailyRevenue), last.Arpu, last.ConversionRate,
             _stripeRevenue ? "stripe" : "trailing-30d");
         return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!,
-            (await experiments).Value!, mrrRows);
+            experimentViews, mrrRows, experimentViews.Select((e, i) => (e.Key, experimentTotals[i])).ToDictionary(p => p.Key, p => p.Item2, StringComparer.Ordinal));
     }
 }

@@ -17,4 +17,11 @@ public sealed class PrivacyOptions
     /// <summary>The longest <c>X-Purpose</c> header the audit records (longer ones are refused with 400).</summary>
     [Range(1, 1000)]
     public int MaxPurposeLength { get; set; } = 200;
+
+    /// <summary>
+    /// k of the aggregation threshold: a group figure over 1 to k-1 people is withheld from non-admin keys (README
+    /// "Small groups"). 1 turns the threshold off.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MinGroupSize { get; set; } = 5;
 }

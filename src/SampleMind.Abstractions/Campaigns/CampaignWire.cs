@@ -58,16 +58,18 @@ public sealed record class CampaignSpend(
 public sealed record class CampaignView
 {
     [Id(0)] public required string Id { get; init; }
-    [Id(1)] public required int Users { get; init; }
-    [Id(2)] public required int Signups { get; init; }
-    [Id(3)] public required int Conversions { get; init; }
-    [Id(4)] public required decimal Revenue { get; init; }
+    [Id(1)] public required int? Users { get; init; }
+    [Id(2)] public required int? Signups { get; init; }
+    [Id(3)] public required int? Conversions { get; init; }
+    [Id(4)] public required decimal? Revenue { get; init; }
     [Id(5)] public required decimal Spend { get; init; }
     [Id(6)] public decimal? Cac { get; init; }
     [Id(7)] public decimal? Ltv { get; init; }
     [Id(8)] public decimal? Roi { get; init; }
     /// <summary>The attribution model of the figures: <c>first_touch</c> or <c>last_touch</c>.</summary>
     [Id(9)] public string Attribution { get; init; } = AttributionModels.FirstTouch;
+    /// <summary>Some figures are withheld (null) because they cover fewer people than the small-group threshold.</summary>
+    [Id(10)] public bool Suppressed { get; init; }
 }
 
 /// <summary>One campaign, keyed by campaign id (the users' first-touch campaign value).</summary>

@@ -21,11 +21,13 @@ public sealed record class CohortMonthRow
 {
     /// <summary>Calendar months from the signup month to the payment month (UTC).</summary>
     [Id(0)] public required int MonthsSinceSignup { get; init; }
-    /// <summary>Users of the cohort with at least one payment_succeeded in that month.</summary>
-    [Id(1)] public required int Users { get; init; }
-    [Id(2)] public required decimal TotalRevenue { get; init; }
+    /// <summary>Users of the cohort with at least one payment_succeeded in that month (null: suppressed).</summary>
+    [Id(1)] public required int? Users { get; init; }
+    [Id(2)] public required decimal? TotalRevenue { get; init; }
     /// <summary>Total revenue / users (the seed's revenue_per_user).</summary>
     [Id(3)] public decimal? RevenuePerUser { get; init; }
+    /// <summary>The figures are withheld: a group of fewer people than the small-group threshold (README "Small groups").</summary>
+    [Id(4)] public bool Suppressed { get; init; }
 }
 
 /// <summary>One signup-month cohort, as GET /api/cohorts shows it.</summary>
@@ -34,9 +36,11 @@ public sealed record class CohortRow
 {
     /// <summary>The UTC signup month, "yyyy-MM".</summary>
     [Id(0)] public required string Cohort { get; init; }
-    /// <summary>Users who signed up in the month.</summary>
-    [Id(1)] public required int Size { get; init; }
+    /// <summary>Users who signed up in the month (null: suppressed).</summary>
+    [Id(1)] public required int? Size { get; init; }
     [Id(2)] public required CohortMonthRow[] Months { get; init; }
+    /// <summary>The cohort is smaller than the small-group threshold: its size and months are withheld.</summary>
+    [Id(3)] public bool Suppressed { get; init; }
 }
 
 /// <summary>One signup-month cohort, keyed "yyyy-MM". Fed every flush interval (500 ms) by each silo's pre-aggregator.</summary>

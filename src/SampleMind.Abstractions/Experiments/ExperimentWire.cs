@@ -44,8 +44,8 @@ public sealed record class VariantResult
     [Id(0)] public required string Name { get; init; }
     [Id(1)] public required double Weight { get; init; }
     [Id(2)] public decimal? Price { get; init; }
-    [Id(3)] public required long Exposed { get; init; }
-    [Id(4)] public required long Conversions { get; init; }
+    [Id(3)] public required long? Exposed { get; init; }
+    [Id(4)] public required long? Conversions { get; init; }
     [Id(5)] public required double? Rate { get; init; }
     [Id(6)] public required decimal? RevenuePerVisitor { get; init; }
     [Id(7)] public required double? Churn { get; init; }
@@ -59,6 +59,8 @@ public sealed record class VariantResult
     [Id(15)] public double? RevenueCiLow { get; init; }
     [Id(16)] public double? RevenueCiHigh { get; init; }
     [Id(17)] public double? RevenuePValue { get; init; }
+    /// <summary>Some figures are withheld (null) because they cover fewer people than the small-group threshold.</summary>
+    [Id(18)] public bool Suppressed { get; init; }
 }
 
 /// <summary>An experiment's live results.</summary>

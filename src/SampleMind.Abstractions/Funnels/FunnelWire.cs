@@ -13,7 +13,8 @@ public sealed record class FunnelTotals
 public sealed record class FunnelStepRow
 {
     [Id(0)] public required string Step { get; init; }
-    [Id(1)] public required long Users { get; init; }
+    /// <summary>Users who reached the step (null: suppressed).</summary>
+    [Id(1)] public required long? Users { get; init; }
 
     /// <summary>Users at this step / users at the previous step (null for the first step or when the previous has none).</summary>
     [Id(2)] public decimal? Conversion { get; init; }
@@ -24,6 +25,9 @@ public sealed record class FunnelStepRow
     /// <summary>That bucket's bounds in seconds ([lower, upper); null = open).</summary>
     [Id(4)] public double? MedianBucketLowerSeconds { get; init; }
     [Id(5)] public double? MedianBucketUpperSeconds { get; init; }
+
+    /// <summary>The step's figures are withheld (README "Small groups").</summary>
+    [Id(6)] public bool Suppressed { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("sm.funnel-view")]

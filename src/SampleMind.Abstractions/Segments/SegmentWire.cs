@@ -15,17 +15,19 @@ public sealed record class SegmentTotals
 public sealed record class SegmentMove(
     [property: Id(0)] string From,
     [property: Id(1)] string To,
-    [property: Id(2)] int Users);
+    [property: Id(2)] int? Users);
 
 /// <summary>One UTC day of the segment distribution, as GET /api/segments shows it.</summary>
 [GenerateSerializer, Immutable, Alias("sm.segment-day-row")]
 public sealed record class SegmentDayRow
 {
     [Id(0)] public required DateOnly Date { get; init; }
-    /// <summary>Users in each segment at the end of the day (every segment named).</summary>
-    [Id(1)] public required Dictionary<string, int> Counts { get; init; }
+    /// <summary>Users in each segment at the end of the day (every segment named; null: suppressed).</summary>
+    [Id(1)] public required Dictionary<string, int?> Counts { get; init; }
     /// <summary>Users whose end-of-day segment differs from the day before.</summary>
     [Id(2)] public required SegmentMove[] Transitions { get; init; }
+    /// <summary>Some of the day's figures are withheld (README "Small groups").</summary>
+    [Id(3)] public bool Suppressed { get; init; }
 }
 
 /// <summary>

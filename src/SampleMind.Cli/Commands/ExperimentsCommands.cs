@@ -43,7 +43,7 @@ public sealed class ExperimentsListCommand : AsyncCommand<ExperimentsSettings>
         {
             var view = (await cluster.Client.GetGrain<IExperimentGrain>(spec.Key).GetAsync())!;
             table.AddRow(Markup.Escape(view.Key), view.Status, Markup.Escape($"{view.MetricEvent} ≤ {view.WithinDays} d"),
-                view.Variants.Length.ToString(CultureInfo.InvariantCulture), view.Variants.Sum(v => v.Exposed).ToString("N0", CultureInfo.InvariantCulture),
+                view.Variants.Length.ToString(CultureInfo.InvariantCulture), view.Variants.Sum(v => v.Exposed ?? 0).ToString("N0", CultureInfo.InvariantCulture),
                 Markup.Escape(view.Winner ?? "—"));
         }
         AnsiConsole.Write(table);
@@ -70,7 +70,7 @@ public sealed class ExperimentsShowCommand : AsyncCommand<ExperimentShowSettings
         foreach (var v in view.Variants)
         {
             string[] cells = [v.Name, v.Price?.ToString(CultureInfo.InvariantCulture) ?? "—",
-                v.Exposed.ToString("N0", CultureInfo.InvariantCulture), v.Conversions.ToString("N0", CultureInfo.InvariantCulture), P(v.Rate, "0.00%"),
+                v.Exposed?.ToString("N0", CultureInfo.InvariantCulture) ?? "—", v.Conversions?.ToString("N0", CultureInfo.InvariantCulture) ?? "—", P(v.Rate, "0.00%"),
                 v.Diff is null ? "—" : $"{P(v.Diff, "+0.00%;-0.00%")} [{P(v.CiLow, "+0.00%;-0.00%")}, {P(v.CiHigh, "+0.00%;-0.00%")}]",
                 P(v.PValue), P(v.SequentialPValue), v.RevenuePerVisitor?.ToString("0.00", CultureInfo.InvariantCulture) ?? "—", P(v.RevenuePValue), P(v.Churn, "0.00%")];
             table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c)));

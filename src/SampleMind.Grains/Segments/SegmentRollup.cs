@@ -66,7 +66,7 @@ public static class SegmentMapping
             rows.Add(new SegmentDayRow
             {
                 Date = DateOnly.FromDayNumber(day),
-                Counts = new Dictionary<string, int>(counts, StringComparer.Ordinal),
+                Counts = counts.ToDictionary(c => c.Key, c => (int?)c.Value, StringComparer.Ordinal),
                 Transitions = [.. f.TransitionsOn(day).Select(m => new SegmentMove(m.From, m.To, m.Users))],
             });
         }

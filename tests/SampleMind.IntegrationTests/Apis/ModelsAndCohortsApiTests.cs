@@ -30,6 +30,7 @@ public sealed class ModelsAndCohortsApiTests : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(TestApiKeys.Settings().Append(new("urls", "http://127.0.0.1:0")));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddApiSecurity();
+        builder.AddPrivacy();
         builder.Services.AddSingleton(DispatchProxy.Create<IClusterClient, FakeRollupCluster>());
         _app = builder.Build();
         _app.MapModelsApi();
@@ -78,7 +79,7 @@ public sealed class ModelsAndCohortsApiTests : IAsyncLifetime
     {
         var rows = await _http.GetFromJsonAsync<CohortRow[]>("/api/cohorts", TestContext.Current.CancellationToken);
         var cohort = Assert.Single(rows!);
-        Assert.Equal(("2026-05", 3), (cohort.Cohort, cohort.Size));
+        Assert.Equal(("2026-05", 8), (cohort.Cohort, cohort.Size));
         Assert.Equal(12.5m, Assert.Single(cohort.Months).RevenuePerUser);
     }
 }
@@ -106,7 +107,7 @@ public class FakeRollupCluster : DispatchProxy
         if (type == typeof(ICohortGrain))
         {
             var row = key == "2026-05"
-                ? new CohortRow { Cohort = key, Size = 3, Months = [new CohortMonthRow { MonthsSinceSignup = 0, Users = 2, TotalRevenue = 25m, RevenuePerUser = 12.5m }] }
+                ? new CohortRow { Cohort = key, Size = 8, Months = [new CohortMonthRow { MonthsSinceSignup = 0, Users = 6, TotalRevenue = 75m, RevenuePerUser = 12.5m }] }
                 : new CohortRow { Cohort = key, Size = 0, Months = [] };
             return new FakeCohort(row);
         }

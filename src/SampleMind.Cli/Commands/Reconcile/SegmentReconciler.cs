@@ -20,7 +20,7 @@ public static class SegmentReconciler
         {
             foreach (var segment in SegmentNames.All)
             {
-                differences += Compare($"{sql[i].Date:yyyy-MM-dd} segment {segment}", live[i].Counts.GetValueOrDefault(segment), sql[i].Counts.GetValueOrDefault(segment));
+                differences += Compare($"{sql[i].Date:yyyy-MM-dd} segment {segment}", live[i].Counts.GetValueOrDefault(segment) ?? 0, sql[i].Counts.GetValueOrDefault(segment) ?? 0);
             }
             var moves = live[i].Transitions.Select(m => (m.From, m.To)).Union(sql[i].Transitions.Select(m => (m.From, m.To)));
             foreach (var (moveFrom, moveTo) in moves)
