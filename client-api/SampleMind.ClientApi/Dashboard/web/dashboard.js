@@ -231,7 +231,7 @@ function renderFunnels(funnels) {
         label: { position: 'right', formatter: (p) => `${p.name}  ${fmtInt(p.value)}` },
         data: funnel.steps.map((s) => ({ name: s.step, value: s.users })),
       }],
-    }, top ? null : 'Nobody has entered this funnel yet.');
+    }, top || funnel.steps[0]?.suppressed ? null : 'Nobody has entered this funnel yet.');
   }
 }
 
@@ -270,11 +270,12 @@ async function refreshSegments() {
     tooltip, legend, grid: legendGrid,
     xAxis: { type: 'category', data: days.map((d) => d.date) },
     yAxis: { type: 'value', minInterval: 1 },
-    series: segments.map((s) => ({ name: s, type: 'line', stack: 'users', areaStyle: {}, symbol: 'none', data: days.map((d) => d.counts?.[s] ?? 0) })),
+    series: segments.map((s) => ({ name: s, type: 'line', stack: 'users', areaStyle: {}, symbol: 'none', data: days.map((d) => (d.counts && s in d.counts ? d.counts[s] : 0)) })), // null: a suppressed small group (a gap)
   }, days.length ? null : 'No segment days yet.');
   const moves = new Map();
   for (const day of days) {
-    for (const t of day.transitions ?? []) moves.set(`${t.from} → ${t.to}`, (moves.get(`${t.from} → ${t.to}`) ?? 0) + t.users);
+    // Suppressed moves (users null, README "Small groups") are left out of the sums.
+    for (const t of (day.transitions ?? []).filter((m) => m.users != null)) moves.set(`${t.from} → ${t.to}`, (moves.get(`${t.from} → ${t.to}`) ?? 0) + t.users);
   }
   const sorted = [...moves.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).reverse();
   render('chart-transitions', {
