@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SampleMind.Users;
 using SampleMind.ClientApi.Privacy;
@@ -18,7 +19,7 @@ public static class UsersApi
         users.MapGet("/{id}", GetUserAsync)
             .WithPersonReadAudit()
             .WithName("GetUser")
-            .WithSummary("The live 360° view of one user: profile, activity, funnels, segment and its history, churn features, risk and LTV.")
+            .WithSummary("The live 360° view of one user: profile, activity, funnels, segment and its history, churn features, risk and LTV. PII traits (email, name, phone, address, ip) and the email are masked for read and growth keys.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapGet("/{id}/risk", GetRiskAsync)
@@ -30,14 +31,14 @@ public static class UsersApi
         return app;
     }
 
-    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> GetUserAsync(string id, IClusterClient client)
+    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> GetUserAsync(string id, IClusterClient client, ClaimsPrincipal user)
     {
         if (Validate(id) is { } problem)
         {
             return problem;
         }
         var view = await client.GetGrain<IUserGrain>(id).GetAsync();
-        return view is null ? NotFound(id) : TypedResults.Ok(view);
+        return view is null ? NotFound(id) : TypedResults.Ok(PiiMasking.For(user, view));
     }
 
     private static async Task<Results<Ok<RiskView>, ProblemHttpResult, ValidationProblem>> GetRiskAsync(string id, IClusterClient client)

@@ -58,7 +58,7 @@ public sealed class PrivacyProcessTests
         var start = new DateTimeOffset(2026, 10, 1, 8, 0, 0, TimeSpan.Zero);
         var sent = new List<string>
         {
-            $$$"""{"type":"identify","userId":"{{{Person}}}","anonymousId":"{{{Anonymous}}}","messageId":"m-0","timestamp":"{{{start:O}}}","traits":{"email":"ada@example.com","name":"Ada Lovelace","plan":"pro","phone":"+44 20 7946 0000"}}""",
+            $$$"""{"type":"identify","userId":"{{{Person}}}","anonymousId":"{{{Anonymous}}}","messageId":"m-0","timestamp":"{{{start:O}}}","traits":{"email":"ada@example.com","name":"Ada Lovelace","plan":"pro","phone":"+44 20 7946 0000","address":"12 Zq Crescent, Marylebone"},"context":{"ip":"198.51.100.73"}}""",
         };
         string[] names = ["login", "analysis_completed", "feature_used", "sample_uploaded", "session_started"];
         for (var i = 1; i < Events; i++)
@@ -77,6 +77,13 @@ public sealed class PrivacyProcessTests
         {
             using var response = await growth.PostAsync("/v1/batch", Json($"{{\"batch\":[{string.Join(',', batch)}]}}"), ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // A rejected batch carrying the same PII (no userId nor anonymousId): 400, and its body is not logged.
+        using (var rejected = await growth.PostAsync("/v1/batch", Json(
+            """{"batch":[{"type":"identify","messageId":"bad-0","traits":{"email":"ada@example.com","name":"Ada Lovelace","phone":"+44 20 7946 0000"}}]}"""), ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
         }
 
         // An experiment exposure, a Stripe customer mapping and a retention assignment.
@@ -245,6 +252,11 @@ public sealed class PrivacyProcessTests
             lookup.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestApiKeys.Read);
             using var response = await read.SendAsync(lookup, ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            // A read key sees the PII traits and the email masked.
+            var masked = await response.Content.ReadFromJsonAsync<JsonNode>(ct);
+            Assert.Equal(("***", "***", "***", "***", "pro", "***"),
+                ((string?)masked!["traits"]!["email"], (string?)masked["traits"]!["name"], (string?)masked["traits"]!["phone"],
+                 (string?)masked["traits"]!["address"], (string?)masked["traits"]!["plan"], (string?)masked["profile"]!["email"]));
         }
         using (var tooLong = new HttpRequestMessage(HttpMethod.Get, $"/api/users/{Person}/risk"))
         {
@@ -285,6 +297,17 @@ public sealed class PrivacyProcessTests
         using (var badWindow = await admin.GetAsync("/api/audit?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", ct))
         {
             Assert.Equal(HttpStatusCode.BadRequest, badWindow.StatusCode);
+        }
+
+        // No PII in either host's log output (stdout and stderr, as captured since start).
+        foreach (var host in new[] { silo, client })
+        {
+            var output = host.StandardOutput + host.StandardError;
+            Assert.True(output.Length > 0, $"{host.Name} logged nothing: the scan would prove nothing");
+            foreach (var pii in new[] { "ada@example.com", "Ada Lovelace", "7946 0000", "Zq Crescent", "198.51.100.73" })
+            {
+                Assert.False(output.Contains(pii, StringComparison.OrdinalIgnoreCase), $"{host.Name} logged '{pii}'");
+            }
         }
     }
 }

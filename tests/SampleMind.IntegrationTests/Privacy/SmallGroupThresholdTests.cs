@@ -22,6 +22,7 @@ using SampleMind.FunnelMetrics;
 using SampleMind.Hosting;
 using SampleMind.Segments;
 using SampleMind.Testing;
+using SampleMind.Users;
 
 namespace SampleMind.IntegrationTests.Privacy;
 
@@ -34,7 +35,7 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
 {
     private static readonly DateOnly Day = new(2026, 3, 2);
 
-    /// <summary>One cluster, seeded once, and client-api's group endpoints over it, for every test of the class.</summary>
+    /// <summary>One cluster, seeded once, and client-api's group and user endpoints over it, for every test of a class.</summary>
     public sealed class Host : IAsyncLifetime
     {
         private PostgresDatabase _database = null!;
@@ -70,12 +71,14 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
             builder.AddPrivacy();
             builder.Services.AddSingleton(Cluster.Client);
             builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_database.ConnectionString));
             _app = builder.Build();
             _app.MapCohortsApi();
             _app.MapSegmentsApi();
             _app.MapFunnelsApi();
             _app.MapCampaignsApi();
             _app.MapExperimentsApi();
+            _app.MapUsersApi();
             await _app.StartAsync();
             Address = new Uri(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
         }
@@ -91,6 +94,17 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
     /// <summary>The groups: each endpoint has one of k-1 people and one of k (and the complements the rules protect).</summary>
     private static async Task SeedAsync(IClusterClient client)
     {
+        var person = new EventBuilder(PiiMaskingTests.Person);
+        await client.GetGrain<IUserGrain>(PiiMaskingTests.Person).IngestAsync([.. new[]
+        {
+            person.Identify(DateTimeOffset.UtcNow.AddDays(-2), PiiMaskingTests.Traits),
+            person.Track("page_view", DateTimeOffset.UtcNow.AddDays(-1)),
+        }.Select(json =>
+        {
+            var f = EventFacts.Parse(json);
+            return new UserEvent(f.MessageId, f.Type, f.Name, f.Timestamp, json);
+        })]);
+
         await client.GetGrain<ICohortGrain>("2026-01").ResetAsync(new CohortTotals
         {
             Size = 4,
