@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,9 @@ using SampleMind.Analytics.Segments;
 using SampleMind.Analytics.Users;
 using SampleMind.Campaigns;
 using SampleMind.ClientApi.Apis;
+using SampleMind.ClientApi.Dashboard;
 using SampleMind.ClientApi.Hosting;
+using SampleMind.ClientApi.Privacy;
 using SampleMind.Cohorts;
 using SampleMind.Experiments;
 using SampleMind.FunnelMetrics;
@@ -44,6 +47,8 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
         public InProcessTestCluster Cluster { get; private set; } = null!;
 
         public Uri Address { get; private set; } = null!;
+
+        public IServiceProvider Services => _app.Services;
 
         public async ValueTask InitializeAsync()
         {
@@ -346,6 +351,39 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
         Assert.Equal(Json(expectedControl), Json(list["small-control"]));
         Assert.Equal(5.0 / 20, list["small-control"].Variants[0].Churn);
         Assert.Equal(Json(expectedControl), Json(await GetAsync<ExperimentView>(key, "/api/experiments/small-control")));
+    }
+
+    /// <summary>The dashboard's stream shows the same lists as the endpoints, for each key (the snapshot is shared, the threshold per stream).</summary>
+    [Theory]
+    [InlineData(TestApiKeys.Admin)]
+    [InlineData(TestApiKeys.Read)]
+    [InlineData(TestApiKeys.Growth)]
+    [InlineData(TestApiKeys.Privacy)]
+    public async Task Dashboard_LiveLists_AreSuppressedPerKey_AsTheEndpointsAre(string key)
+    {
+        var campaigns = await GetAsync<CampaignView[]>(TestApiKeys.Admin, "/api/campaigns");
+        var funnel = await GetAsync<FunnelView>(TestApiKeys.Admin, "/api/funnels/activation");
+        var cohorts = await GetAsync<CohortRow[]>(TestApiKeys.Admin, "/api/cohorts");
+        var experiments = await GetAsync<ExperimentView[]>(TestApiKeys.Admin, "/api/experiments");
+        var totals = new Dictionary<string, ExperimentTotals>(StringComparer.Ordinal);
+        foreach (var e in experiments)
+        {
+            totals[e.Key] = await host.Cluster.Client.GetGrain<IExperimentGrain>(e.Key).GetTotalsAsync();
+        }
+        var snapshot = new LiveSnapshot(DateTimeOffset.UtcNow, new LiveTiles(Day, 0, 0, 0, 0m, 0m, null, null, "trailing-30d"), [], [],
+            campaigns, [funnel], cohorts, experiments, [], totals);
+
+        var role = TestApiKeys.Roles.Single(r => r.Key == key).Role;
+        var caller = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Role, role)], "test"));
+        var groups = host.Services.GetRequiredService<SmallGroupPolicy>().For(caller);
+        Assert.Equal(key == TestApiKeys.Admin, groups is null);
+        var shown = groups is null ? snapshot : snapshot.Suppressed(groups);
+
+        Assert.Equal(Json(await GetAsync<CampaignView[]>(key, "/api/campaigns")), Json(shown.Campaigns));
+        Assert.Equal(Json(await GetAsync<FunnelView>(key, "/api/funnels/activation")), Json(Assert.Single(shown.Funnels)));
+        Assert.Equal(Json(await GetAsync<CohortRow[]>(key, "/api/cohorts")), Json(shown.Cohorts));
+        Assert.Equal(Json(await GetAsync<ExperimentView[]>(key, "/api/experiments")), Json(shown.Experiments));
+        Assert.Equal(key == TestApiKeys.Admin ? 0 : 3, shown.Campaigns.Count(c => c.Suppressed));
     }
 
     private const string SegmentsPath = "/api/segments?from=2026-03-02&to=2026-03-05";
