@@ -1,5 +1,6 @@
 using SampleMind.Analytics.Kpis;
 using SampleMind.Kpis;
+using SampleMind.ModelVersions;
 using SampleMind.Testing;
 using SampleMind.Users;
 
@@ -15,6 +16,9 @@ public sealed class KpiSeedMetricsTests(ClusterFixture fixture)
 {
     // Days of their own, far from the other KPI tests' days (the collection shares one cluster and database).
     private static readonly DateTimeOffset Base = new(2025, 5, 26, 9, 0, 0, TimeSpan.Zero);
+
+    // A model version of its own: its Quality Score is this test's ratings alone.
+    private const string Version = "seed-3.0";
 
     [Fact]
     public async Task TtfvAndQualityScore_EqualTheSqlOracleAndTheTruth_AfterShuffledAndLateDelivery()
@@ -70,7 +74,7 @@ public sealed class KpiSeedMetricsTests(ClusterFixture fixture)
                     _ => 1 + ((i * 3) + f) % 5,
                 };
                 var json = events.Track("analysis_feedback", at,
-                    new { model = "genre_classification", model_version = "2.1", rating, correct = f % 2 == 0 });
+                    new { model = "genre_classification", model_version = Version, rating, correct = f % 2 == 0 });
                 (f == 2 && i % 3 == 0 ? late : onTime).Add((user, json));
                 if (rating switch { int r => r is >= 1 and <= 5 ? r : (decimal?)null, "4.5" => 4.5m, _ => null } is { } counted)
                 {
@@ -129,6 +133,20 @@ public sealed class KpiSeedMetricsTests(ClusterFixture fixture)
                 }
             }
             return null;
+        });
+
+        // The Quality Score per model version: the version grain, the SQL oracle and the truth agree.
+        var all = ratings.Values.SelectMany(r => r).ToList();
+        var versionOracle = (await ModelVersionOracle.VersionsAsync(fixture.Database.DataSource))[$"genre_classification@{Version}"];
+        Assert.Equal(all.Count, versionOracle.RatingCount);
+        Assert.Equal(all.Sum(), versionOracle.RatingSum);
+        var expectedScore = Math.Round(all.Sum() / all.Count, 6);
+        await TestSupport.EventuallyAsync(async () =>
+        {
+            var row = await fixture.Client.GetGrain<IModelVersionGrain>($"genre_classification@{Version}").GetAsync();
+            return (row.Ratings, row.QualityScore, row.Feedback) == (all.Count, expectedScore, versionOracle.Feedback)
+                ? null
+                : $"version row {row.Ratings}/{row.QualityScore}/{row.Feedback} ≠ {all.Count}/{expectedScore}/{versionOracle.Feedback}";
         });
     }
 
