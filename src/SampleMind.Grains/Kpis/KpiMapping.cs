@@ -50,7 +50,7 @@ public static class KpiMapping
         {
             f.FeatureUsers[feature] = users;
         }
-        // State written before TTFV existed has no map (null after deserialization).
+        // State written before TTFV existed may hold no map.
         foreach (var (seconds, people) in t.TtfvSeconds ?? [])
         {
             f.TtfvSeconds[seconds] = people;
