@@ -20,7 +20,7 @@ public sealed class DashboardPageTests(DashboardStack stack) : IClassFixture<Das
     private static readonly (string Tile, string? Field, decimal Unit)[] Tiles =
     [
         ("dau", "dau", 1m), ("wap", "wap", 1m), ("signups", "newSignups", 1m), ("revenue", "dailyRevenue", 0.01m),
-        ("mrr", null, 0.01m), ("arpu", "arpu", 0.01m), ("conversion", "conversionRate", 0.001m),
+        ("mrr", null, 0.01m), ("arpu", "arpu", 0.01m), ("conversion", "conversionRate", 0.001m), ("quality", "qualityScore", 0.01m),
     ];
 
     [Fact]

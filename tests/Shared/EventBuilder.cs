@@ -5,8 +5,11 @@ using SampleMind.Analytics.Users;
 
 namespace SampleMind.Testing;
 
-/// <summary>Builds Segment-spec event JSON the way the ingest path stores it.</summary>
-public sealed class EventBuilder(string userId)
+/// <summary>
+/// Builds Segment-spec event JSON the way the ingest path stores it. messageIds are "{prefix}-m000001", … with the user
+/// id as the prefix unless <paramref name="messagePrefix"/> names another (a second builder for the same user).
+/// </summary>
+public sealed class EventBuilder(string userId, string? messagePrefix = null)
 {
     private int _counter;
 
@@ -23,7 +26,7 @@ public sealed class EventBuilder(string userId)
     private string Build(string type, DateTimeOffset at, JsonObject body)
     {
         body["type"] = type;
-        body["messageId"] = $"{userId}-m{++_counter:D6}";
+        body["messageId"] = $"{messagePrefix ?? userId}-m{++_counter:D6}";
         body["userId"] = userId;
         body["timestamp"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         return body.ToJsonString();

@@ -14,7 +14,8 @@ namespace SampleMind.ClientApi.Dashboard;
 /// <summary>
 /// The KPI tiles of today (UTC). MRR: with <c>Revenue:Source = stripe</c>, Stripe's subscriptions normalised to a month
 /// at the end of today (<see cref="MrrSource"/> "stripe"); otherwise the revenue of the trailing 30 days, today included
-/// ("trailing-30d").
+/// ("trailing-30d"). Time to First Value: median and p90 seconds of today's signups; Quality Score: today's mean
+/// feedback rating (5-point).
 /// </summary>
 public sealed record class LiveTiles(
     DateOnly Date,
@@ -25,7 +26,10 @@ public sealed record class LiveTiles(
     decimal Mrr,
     decimal? Arpu,
     decimal? ConversionRate,
-    string MrrSource);
+    string MrrSource,
+    long? TtfvMedianSeconds,
+    long? TtfvP90Seconds,
+    decimal? QualityScore);
 
 /// <summary>Everything the live dashboard shows from the aggregate grains, as of <see cref="At"/>.</summary>
 public sealed record class LiveSnapshot(
@@ -101,7 +105,7 @@ public sealed class LiveSnapshotSource(IClusterClient client, TimeProvider time,
         var mrrRows = await mrr;
         var tiles = new LiveTiles(today, last.Dau, last.Wap, last.NewSignups, last.DailyRevenue,
             _stripeRevenue ? mrrRows[^1].Mrr : rows.Sum(r => r.DailyRevenue), last.Arpu, last.ConversionRate,
-            _stripeRevenue ? "stripe" : "trailing-30d");
+            _stripeRevenue ? "stripe" : "trailing-30d", last.TtfvMedianSeconds, last.TtfvP90Seconds, last.QualityScore);
         return new LiveSnapshot(now, tiles, rows, (await models).Value!, (await campaigns).Value!, await funnels, (await cohorts).Value!,
             experimentViews, mrrRows, experimentViews.Select((e, i) => (e.Key, experimentTotals[i])).ToDictionary(p => p.Key, p => p.Item2, StringComparer.Ordinal));
     }

@@ -21,6 +21,13 @@ public sealed record class KpiDayTotals
     [Id(11)] public decimal AccuracySum { get; init; }
     [Id(12)] public int AccuracyCount { get; init; }
     [Id(13)] public Dictionary<string, int> FeatureUsers { get; init; } = [];
+
+    /// <summary>People who signed up this day, per whole seconds from signup to their first analysis.</summary>
+    [Id(14)] public Dictionary<long, int> TtfvSeconds { get; init; } = [];
+
+    /// <summary>Sum and count of the day's <c>analysis_feedback</c> ratings (1–5).</summary>
+    [Id(15)] public decimal RatingSum { get; init; }
+    [Id(16)] public int RatingCount { get; init; }
 }
 
 /// <summary>The seed's KPI day row (the <c>kpi_dashboard</c> view), live.</summary>
@@ -43,6 +50,21 @@ public sealed record class KpiDayRow
     [Id(13)] public decimal? ConversionRate { get; init; }
     [Id(14)] public decimal? WapRatio { get; init; }
     [Id(15)] public decimal? RevenuePerSignup { get; init; }
+
+    /// <summary>People who signed up this day and have completed an analysis.</summary>
+    [Id(16)] public int TtfvPeople { get; init; }
+
+    /// <summary>Median Time to First Value of this signup day, in seconds (nearest rank, as <c>percentile_disc</c>).</summary>
+    [Id(17)] public long? TtfvMedianSeconds { get; init; }
+
+    /// <summary>90th percentile Time to First Value of this signup day, in seconds (nearest rank).</summary>
+    [Id(18)] public long? TtfvP90Seconds { get; init; }
+
+    /// <summary>Rated <c>analysis_feedback</c> events of the day.</summary>
+    [Id(19)] public int Ratings { get; init; }
+
+    /// <summary>The AI Analysis Quality Score: the day's mean feedback rating (5-point), null without ratings.</summary>
+    [Id(20)] public decimal? QualityScore { get; init; }
 }
 
 /// <summary>WAP (distinct users with ≥ 5 analyses) of one ISO week.</summary>

@@ -16,6 +16,9 @@ public sealed record class ModelVersionTotals
     [Id(8)] public long FeedbackCorrect { get; init; }
     [Id(9)] public DateTimeOffset? FirstRequestAt { get; init; }
     [Id(10)] public DateTimeOffset? LastRequestAt { get; init; }
+    /// <summary>Sum and count of the version's analysis_feedback ratings from 1 to 5.</summary>
+    [Id(11)] public decimal RatingSum { get; init; }
+    [Id(12)] public long RatingCount { get; init; }
 }
 
 /// <summary>One AI-model version's figures, as GET /api/models shows them.</summary>
@@ -43,6 +46,10 @@ public sealed record class ModelVersionRow
     [Id(11)] public DateTimeOffset? LastRequestAt { get; init; }
     /// <summary>For a trained model (e.g. <c>churn@3</c>): its evaluation when it was trained; null otherwise.</summary>
     [Id(12)] public ModelTraining? Training { get; init; }
+    /// <summary>analysis_feedback events with a rating from 1 to 5.</summary>
+    [Id(13)] public long Ratings { get; init; }
+    /// <summary>The version's AI Analysis Quality Score: mean rating (5-point), null without ratings.</summary>
+    [Id(14)] public decimal? QualityScore { get; init; }
 }
 
 /// <summary>How a trained model version scored on held-out users at later dates (samplemind train-churn).</summary>

@@ -21,6 +21,10 @@ public static class KpiContributions
             Wap = SegmentRules.IsWeeklyActiveProducer(AnalysesBetween(model, day - 6, day)) ? 1 : 0,
             NewSignups = model.SignupAt is { } signup && UserModel.DayOf(signup) == day ? 1 : 0,
         };
+        if (figures.NewSignups == 1 && TimeToFirstValue.SecondsOf(model) is { } ttfv)
+        {
+            figures.TtfvSeconds[ttfv] = 1;
+        }
         if (model.TryGetDay(day, out var b) && b.Events > 0)
         {
             var (revenue, payments) = model.RevenueOn(day, source);

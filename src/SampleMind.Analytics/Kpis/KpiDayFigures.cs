@@ -20,7 +20,12 @@ public sealed class KpiDayFigures
     public decimal AccuracySum { get; set; }
     public int AccuracyCount { get; set; }
 
+    /// <summary>Sum of the day's <c>analysis_feedback</c> ratings (1–5) and their count: the AI Analysis Quality Score.</summary>
+    public decimal RatingSum { get; set; }
+    public int RatingCount { get; set; }
+
     private SortedDictionary<string, int>? _featureUsers;
+    private SortedDictionary<long, int>? _ttfvSeconds;
 
     /// <summary>
     /// Per feature name, how many users used it that day (features_adopted counts the names above zero). Created on first
@@ -32,10 +37,22 @@ public sealed class KpiDayFigures
         set => _featureUsers = value;
     }
 
+    /// <summary>
+    /// Time to First Value of the people who signed up this day: per whole number of seconds from signup to the first
+    /// <c>analysis_completed</c>, how many people took that long (see <see cref="TimeToFirstValue"/>).
+    /// </summary>
+    public SortedDictionary<long, int> TtfvSeconds
+    {
+        get => _ttfvSeconds ??= [];
+        set => _ttfvSeconds = value;
+    }
+
     public bool IsZero =>
         Dau == 0 && Wap == 0 && NewSignups == 0 && Sessions == 0 && SessionSeconds == 0 && Revenue == 0 && Payments == 0
         && PayingCustomers == 0 && Analyses == 0 && ProcessingTimeSum == 0 && ProcessingTimeCount == 0 && AccuracySum == 0
-        && AccuracyCount == 0 && (_featureUsers is null || _featureUsers.Values.All(v => v == 0));
+        && AccuracyCount == 0 && RatingSum == 0 && RatingCount == 0
+        && (_featureUsers is null || _featureUsers.Values.All(v => v == 0))
+        && (_ttfvSeconds is null || _ttfvSeconds.Values.All(v => v == 0));
 
     /// <summary>Adds <paramref name="other"/> × <paramref name="sign"/> (+1 or −1) to these figures.</summary>
     public void Add(KpiDayFigures other, int sign = 1)
@@ -53,20 +70,31 @@ public sealed class KpiDayFigures
         ProcessingTimeCount += sign * other.ProcessingTimeCount;
         AccuracySum += sign * other.AccuracySum;
         AccuracyCount += sign * other.AccuracyCount;
-        if (other._featureUsers is null)
+        RatingSum += sign * other.RatingSum;
+        RatingCount += sign * other.RatingCount;
+        if (other._featureUsers is not null)
         {
-            return;
+            AddCounts(FeatureUsers, other._featureUsers, sign);
         }
-        foreach (var (feature, users) in other._featureUsers)
+        if (other._ttfvSeconds is not null)
         {
-            var total = FeatureUsers.GetValueOrDefault(feature) + sign * users;
+            AddCounts(TtfvSeconds, other._ttfvSeconds, sign);
+        }
+    }
+
+    private static void AddCounts<TKey>(SortedDictionary<TKey, int> into, SortedDictionary<TKey, int> other, int sign)
+        where TKey : notnull
+    {
+        foreach (var (key, count) in other)
+        {
+            var total = into.GetValueOrDefault(key) + sign * count;
             if (total == 0)
             {
-                FeatureUsers.Remove(feature);
+                into.Remove(key);
             }
             else
             {
-                FeatureUsers[feature] = total;
+                into[key] = total;
             }
         }
     }
@@ -96,7 +124,12 @@ public sealed record class KpiDayRowValues(
     int FeaturesAdopted,
     decimal? ConversionRate,
     decimal? WapRatio,
-    decimal? RevenuePerSignup)
+    decimal? RevenuePerSignup,
+    int TtfvPeople,
+    long? TtfvMedianSeconds,
+    long? TtfvP90Seconds,
+    int Ratings,
+    decimal? QualityScore)
 {
     /// <summary>Ratios are rounded to 6 decimals (both here and in the SQL oracle); null where the denominator is 0.</summary>
     public const int Decimals = 6;
@@ -117,7 +150,12 @@ public sealed record class KpiDayRowValues(
         f.FeatureUsers.Count(p => p.Value > 0),
         Ratio(f.PayingCustomers, f.Dau),
         Ratio(f.Wap, f.Dau),
-        Ratio(f.Revenue, f.NewSignups));
+        Ratio(f.Revenue, f.NewSignups),
+        f.TtfvSeconds.Values.Sum(),
+        TimeToFirstValue.Percentile(f.TtfvSeconds, 0.5),
+        TimeToFirstValue.Percentile(f.TtfvSeconds, 0.9),
+        f.RatingCount,
+        Ratio(f.RatingSum, f.RatingCount));
 
     private static decimal? Ratio(decimal numerator, decimal denominator)
         => denominator == 0 ? null : Math.Round(numerator / denominator, Decimals, MidpointRounding.AwayFromZero);

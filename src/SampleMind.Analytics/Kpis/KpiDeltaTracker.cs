@@ -14,7 +14,8 @@ public sealed record class KpiDeltas(IReadOnlyDictionary<int, KpiDayFigures> Day
 /// Captures a user's KPI shares for every day (and ISO week) that a set of events can touch, so that after applying
 /// them the exact deltas are the shares after minus the shares before. Days that fall out of the retained activity
 /// buckets while applying are left alone: their share was already reported and can no longer be recomputed — except
-/// <c>new_signups</c>, which needs no bucket and is reported for any day (an identify's old <c>created_at</c>).
+/// <c>new_signups</c> and Time to First Value, which need no bucket and are reported for any day (an identify's old
+/// <c>created_at</c>).
 /// </summary>
 public sealed class KpiDeltaTracker
 {
@@ -90,10 +91,13 @@ public sealed class KpiDeltaTracker
             {
                 // Its 7-day window reaches days no longer retained: its share was reported and stays — all but the
                 // signup, a pure function of the signup time that needs no day bucket (the retained horizon, README).
-                var signups = KpiContributions.ForDay(model, day, _source).NewSignups - before.NewSignups;
-                if (signups != 0)
+                // Time to First Value is one too (the signup and the first analysis times).
+                var after = KpiContributions.ForDay(model, day, _source);
+                var moved = new KpiDayFigures { NewSignups = after.NewSignups, TtfvSeconds = after.TtfvSeconds };
+                moved.Add(new KpiDayFigures { NewSignups = before.NewSignups, TtfvSeconds = before.TtfvSeconds }, -1);
+                if (!moved.IsZero)
                 {
-                    days[day] = new KpiDayFigures { NewSignups = signups };
+                    days[day] = moved;
                 }
                 continue;
             }

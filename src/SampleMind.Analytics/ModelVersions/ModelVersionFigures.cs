@@ -11,6 +11,8 @@ namespace SampleMind.Analytics.ModelVersions;
 /// <item>Latency: its <c>processing_time_ms</c> (sum, count, max, <see cref="LatencyHistogram"/> buckets).</item>
 /// <item>Errors: requests whose <c>error</c> is true. Cost: the sum of <c>cost_usd</c>.</item>
 /// <item>Feedback: <c>track</c> <c>analysis_feedback</c> events naming the model and version with a boolean <c>correct</c>.</item>
+/// <item>Ratings (the version's AI Analysis Quality Score): the same events' <c>rating</c> when it is a number from 1 to 5
+/// (<see cref="Kpis.QualityScore.RatingOf"/>), sum and count, whether or not they carry <c>correct</c>.</item>
 /// <item>First/last request: the earliest and latest request timestamps (for throughput).</item>
 /// </list>
 /// </summary>
@@ -25,10 +27,12 @@ public sealed class ModelVersionFigures
     public decimal CostSumUsd { get; set; }
     public long Feedback { get; set; }
     public long FeedbackCorrect { get; set; }
+    public decimal RatingSum { get; set; }
+    public long RatingCount { get; set; }
     public DateTimeOffset? FirstRequestAt { get; set; }
     public DateTimeOffset? LastRequestAt { get; set; }
 
-    public bool IsZero => Requests == 0 && Feedback == 0;
+    public bool IsZero => Requests == 0 && Feedback == 0 && RatingCount == 0;
 
     public void Add(ModelVersionFigures other)
     {
@@ -41,6 +45,8 @@ public sealed class ModelVersionFigures
         CostSumUsd += other.CostSumUsd;
         Feedback += other.Feedback;
         FeedbackCorrect += other.FeedbackCorrect;
+        RatingSum += other.RatingSum;
+        RatingCount += other.RatingCount;
         FirstRequestAt = other.FirstRequestAt is { } f && (FirstRequestAt is null || f < FirstRequestAt) ? f : FirstRequestAt;
         LastRequestAt = other.LastRequestAt is { } l && (LastRequestAt is null || l > LastRequestAt) ? l : LastRequestAt;
     }
@@ -60,6 +66,8 @@ public sealed class ModelVersionFigures
         CostSumUsd = -CostSumUsd,
         Feedback = -Feedback,
         FeedbackCorrect = -FeedbackCorrect,
+        RatingSum = -RatingSum,
+        RatingCount = -RatingCount,
     };
 
     /// <summary>The key of the model version an event is about, or null when it names no model or no version.</summary>
@@ -78,7 +86,8 @@ public sealed class ModelVersionFigures
             {
                 continue;
             }
-            if (e.Name == EventNames.AnalysisFeedback && e.Correct is null)
+            var rating = Kpis.QualityScore.RatingOf(e);
+            if (e.Name == EventNames.AnalysisFeedback && e.Correct is null && rating is null)
             {
                 continue;
             }
@@ -88,8 +97,16 @@ public sealed class ModelVersionFigures
             }
             if (e.Name == EventNames.AnalysisFeedback)
             {
-                f.Feedback++;
-                f.FeedbackCorrect += e.Correct == true ? 1 : 0;
+                if (e.Correct is { } correct)
+                {
+                    f.Feedback++;
+                    f.FeedbackCorrect += correct ? 1 : 0;
+                }
+                if (rating is { } r)
+                {
+                    f.RatingSum += r;
+                    f.RatingCount++;
+                }
                 continue;
             }
             f.Requests++;
@@ -121,14 +138,17 @@ public sealed record class ModelVersionValues(
     decimal? ErrorRate,
     long Feedback,
     decimal? FeedbackAccuracy,
-    decimal? CostPerRequestUsd)
+    decimal? CostPerRequestUsd,
+    long Ratings,
+    decimal? QualityScore)
 {
     public const int Decimals = 6;
 
     /// <summary>
     /// avg latency = latency sum / latency count; p99 = <see cref="LatencyHistogram.Percentile"/> at 99; throughput =
     /// requests / seconds between the first and last request (null while that span is zero); error rate = errors /
-    /// requests; feedback accuracy = correct / feedback; cost per request = cost sum / requests. Ratios are rounded to
+    /// requests; feedback accuracy = correct / feedback; cost per request = cost sum / requests; quality score = rating
+    /// sum / ratings. Ratios are rounded to
     /// 6 decimals (away from zero); a ratio with a zero denominator is null.
     /// </summary>
     public static ModelVersionValues From(ModelVersionFigures f)
@@ -142,7 +162,9 @@ public sealed record class ModelVersionValues(
             Ratio(f.Errors, f.Requests),
             f.Feedback,
             Ratio(f.FeedbackCorrect, f.Feedback),
-            Ratio(f.CostSumUsd, f.Requests));
+            Ratio(f.CostSumUsd, f.Requests),
+            f.RatingCount,
+            Ratio(f.RatingSum, f.RatingCount));
     }
 
     private static decimal? Ratio(decimal numerator, decimal denominator)

@@ -151,6 +151,11 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         yield return ("conversion_rate", S(live.ConversionRate), S(sql.ConversionRate));
         yield return ("wap_ratio", S(live.WapRatio), S(sql.WapRatio));
         yield return ("revenue_per_signup", S(live.RevenuePerSignup), S(sql.RevenuePerSignup));
+        yield return ("ttfv_people", S(live.TtfvPeople), S(sql.TtfvPeople));
+        yield return ("ttfv_median_seconds", S(live.TtfvMedianSeconds), S(sql.TtfvMedianSeconds));
+        yield return ("ttfv_p90_seconds", S(live.TtfvP90Seconds), S(sql.TtfvP90Seconds));
+        yield return ("ratings", S(live.Ratings), S(sql.Ratings));
+        yield return ("quality_score", S(live.QualityScore), S(sql.QualityScore));
     }
 
     private static List<string> WeeksOf(DateOnly from, DateOnly to)

@@ -26,6 +26,7 @@ public static class KpiServiceCollectionExtensions
         services.TryAddSingleton<IKpiDeltaSink>(sp => sp.GetRequiredService<KpiPreAggregator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, KpiPreAggregator>(sp => sp.GetRequiredService<KpiPreAggregator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, KpiUserRollup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, KpiQualityUserRollup>());
         return services;
     }
 }

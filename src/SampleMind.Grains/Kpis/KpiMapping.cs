@@ -21,6 +21,9 @@ public static class KpiMapping
         AccuracySum = f.AccuracySum,
         AccuracyCount = f.AccuracyCount,
         FeatureUsers = new Dictionary<string, int>(f.FeatureUsers, StringComparer.Ordinal),
+        TtfvSeconds = new Dictionary<long, int>(f.TtfvSeconds),
+        RatingSum = f.RatingSum,
+        RatingCount = f.RatingCount,
     };
 
     public static KpiDayFigures ToFigures(this KpiDayTotals t)
@@ -40,10 +43,17 @@ public static class KpiMapping
             ProcessingTimeCount = t.ProcessingTimeCount,
             AccuracySum = t.AccuracySum,
             AccuracyCount = t.AccuracyCount,
+            RatingSum = t.RatingSum,
+            RatingCount = t.RatingCount,
         };
         foreach (var (feature, users) in t.FeatureUsers)
         {
             f.FeatureUsers[feature] = users;
+        }
+        // State written before TTFV existed may hold no map.
+        foreach (var (seconds, people) in t.TtfvSeconds ?? [])
+        {
+            f.TtfvSeconds[seconds] = people;
         }
         return f;
     }
@@ -69,6 +79,11 @@ public static class KpiMapping
             ConversionRate = v.ConversionRate,
             WapRatio = v.WapRatio,
             RevenuePerSignup = v.RevenuePerSignup,
+            TtfvPeople = v.TtfvPeople,
+            TtfvMedianSeconds = v.TtfvMedianSeconds,
+            TtfvP90Seconds = v.TtfvP90Seconds,
+            Ratings = v.Ratings,
+            QualityScore = v.QualityScore,
         };
     }
 

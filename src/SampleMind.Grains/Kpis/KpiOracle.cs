@@ -121,6 +121,35 @@ public static class KpiOracle
             """;
         await ReadAsync(connection, signups, from, to, reader => For(reader.GetFieldValue<DateOnly>(0)).NewSignups = (int)reader.GetInt64(1), cancellationToken);
 
+        // Time to First Value: per signup day, the people per whole seconds from signup to their earliest analysis_completed
+        // (0 when it came first), as TimeToFirstValue.
+        var ttfv = $"""
+            SELECT (u.signup AT TIME ZONE 'UTC')::date,
+                   greatest(0, floor(extract(epoch FROM a.first - u.signup)))::bigint, count(*)
+            FROM ({OracleSql.Signups}) u
+            JOIN (SELECT user_id, min(ts) AS first FROM user_events WHERE type = 'track' AND event = 'analysis_completed'
+                  GROUP BY user_id) a USING (user_id)
+            WHERE (u.signup AT TIME ZONE 'UTC')::date BETWEEN @from AND @to
+            GROUP BY 1, 2
+            """;
+        await ReadAsync(connection, ttfv, from, to,
+            reader => For(reader.GetFieldValue<DateOnly>(0)).TtfvSeconds[reader.GetInt64(1)] = (int)reader.GetInt64(2), cancellationToken);
+
+        // The AI Analysis Quality Score's ratings: analysis_feedback whose rating is a number from 1 to 5, as QualityScore.
+        var ratings = $"""
+            {Events}
+            SELECT day, sum(r), count(*) FROM (SELECT day, {Number("rating")} AS r FROM ev
+                                                WHERE type = 'track' AND event = 'analysis_feedback') f
+            WHERE r BETWEEN 1 AND 5 AND day BETWEEN @from AND @to
+            GROUP BY day
+            """;
+        await ReadAsync(connection, ratings, from, to, reader =>
+        {
+            var f = For(reader.GetFieldValue<DateOnly>(0));
+            f.RatingSum = reader.GetDecimal(1);
+            f.RatingCount = (int)reader.GetInt64(2);
+        }, cancellationToken);
+
         var wap = $"""
             {Events},
             ud AS (SELECT user_id, day, count(*) AS n FROM ev WHERE type = 'track' AND event = 'analysis_completed'

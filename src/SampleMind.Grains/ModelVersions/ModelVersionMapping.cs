@@ -16,6 +16,8 @@ public static class ModelVersionMapping
         CostSumUsd = f.CostSumUsd,
         Feedback = f.Feedback,
         FeedbackCorrect = f.FeedbackCorrect,
+        RatingSum = f.RatingSum,
+        RatingCount = f.RatingCount,
         FirstRequestAt = f.FirstRequestAt,
         LastRequestAt = f.LastRequestAt,
     };
@@ -31,6 +33,8 @@ public static class ModelVersionMapping
         CostSumUsd = t.CostSumUsd,
         Feedback = t.Feedback,
         FeedbackCorrect = t.FeedbackCorrect,
+        RatingSum = t.RatingSum,
+        RatingCount = t.RatingCount,
         FirstRequestAt = t.FirstRequestAt,
         LastRequestAt = t.LastRequestAt,
     };
@@ -52,6 +56,8 @@ public static class ModelVersionMapping
             Feedback = v.Feedback,
             FeedbackAccuracy = v.FeedbackAccuracy,
             CostPerRequestUsd = v.CostPerRequestUsd,
+            Ratings = v.Ratings,
+            QualityScore = v.QualityScore,
             FirstRequestAt = f.FirstRequestAt,
             LastRequestAt = f.LastRequestAt,
         };

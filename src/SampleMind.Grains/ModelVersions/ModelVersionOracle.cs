@@ -22,9 +22,10 @@ public static class ModelVersionOracle
         x AS (
             SELECT CASE WHEN EXISTS (SELECT 1 FROM dimension_values d WHERE d.dimension = 'model_version' AND d.value = model || '@' || version)
                         THEN model || '@' || version ELSE '(other)' END AS key,
-                   ts, event, ms, err, cost, correct FROM (
+                   ts, event, ms, err, cost, correct, rating FROM (
                 SELECT ts, event, {Text("model")} AS model, {Text("model_version")} AS version,
-                       {Number("processing_time_ms")} AS ms, {Bool("error")} AS err, {Number("cost_usd")} AS cost, {Bool("correct")} AS correct
+                       {Number("processing_time_ms")} AS ms, {Bool("error")} AS err, {Number("cost_usd")} AS cost, {Bool("correct")} AS correct,
+                       {Number("rating")} AS rating
                 FROM ev) e
             WHERE model IS NOT NULL AND version IS NOT NULL
         )
@@ -48,7 +49,9 @@ public static class ModelVersionOracle
                    count(correct) FILTER (WHERE event = 'analysis_feedback'),
                    count(*) FILTER (WHERE event = 'analysis_feedback' AND correct),
                    min(ts) FILTER (WHERE event = 'analysis_completed'),
-                   max(ts) FILTER (WHERE event = 'analysis_completed')
+                   max(ts) FILTER (WHERE event = 'analysis_completed'),
+                   coalesce(sum(rating) FILTER (WHERE event = 'analysis_feedback' AND rating BETWEEN 1 AND 5), 0),
+                   count(*) FILTER (WHERE event = 'analysis_feedback' AND rating BETWEEN 1 AND 5)
             FROM x
             GROUP BY key
             """;
@@ -69,6 +72,8 @@ public static class ModelVersionOracle
                     FeedbackCorrect = reader.GetInt64(8),
                     FirstRequestAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
                     LastRequestAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                    RatingSum = reader.GetDecimal(11),
+                    RatingCount = reader.GetInt64(12),
                 };
                 if (!f.IsZero)
                 {

@@ -10,7 +10,8 @@ namespace SampleMind.IntegrationTests.Processes;
 /// <summary>
 /// Issue 5, "Must show", with real processes: after loading a population, `samplemind reconcile --check` finds zero
 /// differences; still zero after a graceful silo restart; after kill -9 of the silo during a load and
-/// `reconcile --fix`, zero again. An event's effect shows in GET /api/kpis within a (generous) bound.
+/// `reconcile --fix`, zero again (Time to First Value and the Quality Score among the columns, issue 19.4). An event's
+/// effect shows in GET /api/kpis within a (generous) bound.
 /// </summary>
 [Collection(ProcessCollection.Name)]
 public sealed class KpiReconcileProcessTests
@@ -32,6 +33,16 @@ public sealed class KpiReconcileProcessTests
         var first = Population("a", 50);
         Assert.Equal(first.Count, await SendAllAsync(http, first, ct));
         await AssertReconciledAsync(cluster, ct);
+
+        // The signup day's TTFV counts every person (each has analyses) and the feedback days' ratings are all in.
+        var signupDay = DateOnly.FromDateTime(Now.AddMinutes(-5).AddDays(-70).UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var signupRow = JsonNode.Parse(await http.GetStringAsync($"/api/kpis?from={signupDay}&to={signupDay}", ct))![0]!;
+        Assert.Equal(50, signupRow["newSignups"]!.GetValue<int>());
+        Assert.Equal(50, signupRow["ttfvPeople"]!.GetValue<int>());
+        Assert.True(signupRow["ttfvMedianSeconds"]!.GetValue<long>() <= signupRow["ttfvP90Seconds"]!.GetValue<long>());
+        var window = $"from={DateOnly.FromDateTime(Now.AddDays(-75).UtcDateTime):yyyy-MM-dd}&to={DateOnly.FromDateTime(Now.UtcDateTime):yyyy-MM-dd}";
+        var rows = JsonNode.Parse(await http.GetStringAsync($"/api/kpis?{window}", ct))!.AsArray();
+        Assert.Equal(50 * RatingsPerUser, rows.Sum(r => r!["ratings"]!.GetValue<int>()));
 
         // Graceful restart: snapshots written, pre-aggregators flushed; still exact.
         Assert.Equal(0, await silo.StopGracefullyAsync(TimeSpan.FromSeconds(60), ct));
@@ -106,12 +117,22 @@ public sealed class KpiReconcileProcessTests
     private static Task<(int ExitCode, string Output)> CliAsync(ProcessCluster cluster, CancellationToken ct, params string[] args)
         => cluster.RunCliAsync(ct, args);
 
+    private const int RatingsPerUser = 3;
+
     private static List<string> Population(string prefix, int users)
     {
         var events = new List<string>();
         for (var i = 0; i < users; i++)
         {
             events.AddRange(EventBuilder.RealisticHistory($"{prefix}{i}", seed: i, Now.AddMinutes(-5)));
+            // Rated feedback on three days (1-5, and one rating off the scale that no figure counts).
+            var feedback = new EventBuilder($"{prefix}{i}", messagePrefix: $"{prefix}{i}-feedback");
+            for (var f = 0; f <= RatingsPerUser; f++)
+            {
+                var rating = f == RatingsPerUser ? 9 : 1 + ((i + f) % 5);
+                events.Add(feedback.Track("analysis_feedback", Now.AddDays(-60 + (f * 9) + (i % 7)).AddMinutes(-5),
+                    new { model = "genre_classification", model_version = "2.1", rating, correct = rating >= 4 }));
+            }
         }
         new Random(users).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         return events;

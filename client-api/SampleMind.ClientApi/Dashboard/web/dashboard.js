@@ -30,6 +30,8 @@ const fmtInt = (v) => (v == null ? '–' : integer.format(v));
 const fmtMoney = (v) => (v == null ? '–' : `$${money.format(v)}`);
 const fmtPercent = (v) => (v == null ? '–' : `${(v * 100).toFixed(1)}%`);
 const fmtNumber = (v) => (v == null ? '–' : decimal.format(v));
+const fmtDuration = (v) => (v == null ? '–' : v < 60 ? `${v} s` : v < 3600 ? `${Math.floor(v / 60)} min ${v % 60} s` : `${(v / 3600).toFixed(1)} h`);
+const fmtRating = (v) => (v == null ? '–' : Number(v).toFixed(2));
 const fmtTime = (v) => (v ? new Date(v).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '–');
 
 // ---- API access -------------------------------------------------------------------------------
@@ -340,7 +342,7 @@ async function every(ms, refresh) {
 // ---- live stream --------------------------------------------------------------------------------
 const TILES = {
   dau: ['dau', fmtInt], wap: ['wap', fmtInt], signups: ['newSignups', fmtInt], revenue: ['dailyRevenue', fmtMoney],
-  arpu: ['arpu', fmtMoney], conversion: ['conversionRate', fmtPercent],
+  arpu: ['arpu', fmtMoney], conversion: ['conversionRate', fmtPercent], quality: ['qualityScore', fmtRating],
 };
 
 function setTile(name, value, format) {
@@ -367,6 +369,9 @@ function renderTiles() {
   $('tile-mrr-label').title = stripe ? 'Monthly recurring revenue of the Stripe subscriptions, normalised to a month' : 'Revenue of the trailing 30 days';
   setTile('arpu', t.arpu, fmtMoney);
   setTile('conversion', t.conversionRate, fmtPercent);
+  setTile('ttfv', t.ttfvMedianSeconds, fmtDuration);
+  $('tile-ttfv-p90').textContent = t.ttfvP90Seconds == null ? '' : `p90 ${fmtDuration(t.ttfvP90Seconds)}`;
+  setTile('quality', t.qualityScore, fmtRating);
   const yesterday = new Date(`${t.date}T00:00:00Z`);
   yesterday.setUTCDate(yesterday.getUTCDate() - 1);
   const previous = state.days.get(yesterday.toISOString().slice(0, 10));

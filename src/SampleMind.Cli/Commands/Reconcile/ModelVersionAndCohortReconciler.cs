@@ -44,6 +44,8 @@ public static class ModelVersionAndCohortReconciler
             Compare(key, "feedback", live.Feedback, sql.Feedback);
             Compare(key, "feedback_accuracy", live.FeedbackAccuracy, sql.FeedbackAccuracy);
             Compare(key, "cost_per_request", live.CostPerRequestUsd, sql.CostPerRequestUsd);
+            Compare(key, "ratings", live.Ratings, sql.Ratings);
+            Compare(key, "quality_score", live.QualityScore, sql.QualityScore);
         }
 
         var cohortKeys = await KeysAsync(client, IRollupCatalogGrain.Cohorts, cohorts.Keys);
