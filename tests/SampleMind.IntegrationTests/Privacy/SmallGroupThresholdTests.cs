@@ -370,7 +370,7 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
         {
             totals[e.Key] = await host.Cluster.Client.GetGrain<IExperimentGrain>(e.Key).GetTotalsAsync();
         }
-        var snapshot = new LiveSnapshot(DateTimeOffset.UtcNow, new LiveTiles(Day, 0, 0, 0, 0m, 0m, null, null, "trailing-30d"), [], [],
+        var snapshot = new LiveSnapshot(DateTimeOffset.UtcNow, new LiveTiles(Day, 0, 0, 0, 0m, 0m, null, null, "trailing-30d", null, null, null), [], [],
             campaigns, [funnel], cohorts, experiments, [], totals);
 
         var role = TestApiKeys.Roles.Single(r => r.Key == key).Role;
