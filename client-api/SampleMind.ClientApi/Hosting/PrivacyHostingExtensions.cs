@@ -4,7 +4,7 @@ namespace SampleMind.ClientApi.Hosting;
 
 public static class PrivacyHostingExtensions
 {
-    /// <summary>The "Privacy" options (validated at start), the read audit and the export writer.</summary>
+    /// <summary>The "Privacy" options (validated at start), the read audit, the export writer and the erasure jobs.</summary>
     public static WebApplicationBuilder AddPrivacy(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<PrivacyOptions>()
@@ -14,6 +14,7 @@ public static class PrivacyHostingExtensions
         builder.Services.AddSingleton<PersonHash>();
         builder.Services.AddSingleton<ReadAuditLog>();
         builder.Services.AddSingleton<UserExportWriter>();
+        builder.Services.AddSingleton<ErasureJobs>();
         return builder;
     }
 }
