@@ -4,7 +4,7 @@ namespace SampleMind.ClientApi.Hosting;
 
 public static class PrivacyHostingExtensions
 {
-    /// <summary>The "Privacy" options (validated at start), the read audit, the export writer and the small-group threshold.</summary>
+    /// <summary>The "Privacy" options (validated at start), the read audit, the export writer, the small-group threshold and the erasure jobs.</summary>
     public static WebApplicationBuilder AddPrivacy(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<PrivacyOptions>()
@@ -15,6 +15,7 @@ public static class PrivacyHostingExtensions
         builder.Services.AddSingleton<ReadAuditLog>();
         builder.Services.AddSingleton<UserExportWriter>();
         builder.Services.AddSingleton<SmallGroupPolicy>();
+        builder.Services.AddSingleton<ErasureJobs>();
         return builder;
     }
 }

@@ -24,4 +24,8 @@ public sealed class PrivacyOptions
     /// </summary>
     [Range(1, 1000)]
     public int MinGroupSize { get; set; } = 5;
+
+    /// <summary>How long DELETE /api/users/{id} waits for its job to finish: 200 when it did, else 202 with the job's URL.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ErasureWait { get; set; } = TimeSpan.FromSeconds(5);
 }

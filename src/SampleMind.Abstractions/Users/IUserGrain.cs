@@ -31,7 +31,21 @@ public interface IUserGrain : IGrainWithStringKey
     /// key is already merged, nothing moves and the result names the person it belongs to.
     /// </summary>
     Task<HandOverResult> HandOverAsync(string personId, long firstSeq, string via, string messageId);
+
+    /// <summary>
+    /// Erasure job <paramref name="jobId"/> (a merged key forwards it to its person): tombstones the person's keys, sends
+    /// every aggregate the negative of the person's share under the job's own rollup source (a re-run counts once), then
+    /// deletes every row of theirs. Idempotent: a re-run after a crash continues from the stage the job reached.
+    /// </summary>
+    Task<ErasureResult> EraseAsync(Guid jobId);
 }
+
+/// <summary>What an erasure removed: the person, how many keys (their id and merged ids) and how many logged events.</summary>
+[GenerateSerializer, Immutable, Alias("sm.erasure-result")]
+public sealed record class ErasureResult(
+    [property: Id(0)] string PersonId,
+    [property: Id(1)] int Keys,
+    [property: Id(2)] long Events);
 
 /// <summary>What <see cref="IUserGrain.HandOverAsync"/> did: the person the key belongs to now and the rows it moved there.</summary>
 [GenerateSerializer, Immutable, Alias("sm.hand-over-result")]

@@ -131,6 +131,7 @@ public static class SiloHostingExtensions
 
         silo.Services.AddSampleMindChurnModels();
         silo.Services.AddSampleMindUsers();
+        silo.Services.AddSampleMindErasureRunner();
         silo.AddSampleMindEventHubsIngest(configuration);
         silo.AddDashboard();
         return silo;

@@ -25,6 +25,7 @@ public static class UserServiceCollectionExtensions
         services.AddOptions<CardinalityOptions>().BindConfiguration("Cardinality").ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<DimensionRegistry>();
         services.AddSampleMindUserIndex();
+        services.AddSampleMindErasure();
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();
         services.AddSampleMindCohorts();
@@ -46,6 +47,25 @@ public static class UserServiceCollectionExtensions
         services.TryAddSingleton<Experiments.ExperimentPreAggregator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, Experiments.ExperimentPreAggregator>(sp => sp.GetRequiredService<Experiments.ExperimentPreAggregator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, Experiments.ExperimentUserRollup>());
+        return services;
+    }
+
+    /// <summary>What user grains need to erase a person: the "Privacy" options (validated at start) and the job store.</summary>
+    public static IServiceCollection AddSampleMindErasure(this IServiceCollection services)
+    {
+        services.AddOptions<Privacy.ErasureOptions>().BindConfiguration(Privacy.ErasureOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Privacy.ErasureStore>();
+        return services;
+    }
+
+    /// <summary>The silo's erasure job runner (claims the jobs client-api writes, under a lease).</summary>
+    public static IServiceCollection AddSampleMindErasureRunner(this IServiceCollection services)
+    {
+        services.AddSampleMindErasure();
+        services.TryAddSingleton<Privacy.ErasureRunner>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, Privacy.ErasureRunner>(
+            sp => sp.GetRequiredService<Privacy.ErasureRunner>()));
         return services;
     }
 

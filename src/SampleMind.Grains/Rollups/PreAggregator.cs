@@ -53,6 +53,11 @@ public sealed class PreAggregator<TKey, TDelta>(
 
     public void Add(TKey key, TDelta delta)
     {
+        if (RollupDeltaCapture.Current is { } capture)
+        {
+            capture.Add(this, key, delta); // an erasure's deltas: sent by it, under its own source
+            return;
+        }
         lock (_lock)
         {
             if (_parked.TryGetValue(key, out var parked))
@@ -71,6 +76,15 @@ public sealed class PreAggregator<TKey, TDelta>(
             merge(pending, delta);
         }
     }
+
+    internal TDelta Create() => create();
+
+    internal void Merge(TDelta into, TDelta delta) => merge(into, delta);
+
+    internal bool IsZero(TDelta delta) => isZero(delta);
+
+    /// <summary>Sends one delta straight to its grain under another source (see <see cref="RollupDeltaCapture"/>).</summary>
+    internal Task SendAsync(TKey key, TDelta delta, string source, long sequence) => send(key, delta, source, sequence);
 
     /// <summary>Nothing pending and nothing in flight (parked keys are not waited for).</summary>
     public bool IsIdle

@@ -14,13 +14,15 @@ namespace SampleMind.Users;
 /// One user's live 360° state. Ingest = dedupe + append to the event log (group commit) + apply + derive, in one call;
 /// the snapshot is written behind and the log tail is replayed on activation.
 /// </summary>
-public sealed class UserGrain(
+public sealed partial class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
     IIdentityLinks identity,
     UserRollups rollups,
     IChurnScorer churnScorer,
     IUserIndexSink index,
+    Privacy.ErasureStore erasures,
+    RollupFlushService flushes,
     DimensionRegistry dimensions,
     Experiments.ExperimentDefinitions experiments,
     TimeProvider timeProvider,
@@ -36,6 +38,7 @@ public sealed class UserGrain(
     private int _sinceSnapshot;
     private IGrainTimer? _snapshotTimer; // only while a snapshot is pending: most live users hold none
     private string? _mergedInto; // set once this key is merged into a person: ingest and reads go there
+    private bool _erased; // tombstoned (or being erased): every message is a duplicate, nothing is stored
 
     /// <summary>How many merged keys a merge follows before it gives up (a chain is re-pointed flat by every merge).</summary>
     private const int MaxMergeHops = 8;
@@ -56,7 +59,12 @@ public sealed class UserGrain(
     {
         // A merged key keeps no state of its own: its events are the person's (the merge moved them in the same
         // transaction that wrote the link), so its snapshot, if a crash left one, is not read.
-        if (await identity.PersonOfAsync(UserId, cancellationToken) is { } person)
+        // The tombstone is read beside the identity link (one round trip's time): an erased key stores nothing again,
+        // also when an erasure's later stages are still to run (a re-run must find the log its first attempt saw).
+        var tombstoned = erasures.IsTombstonedAsync(UserId, cancellationToken);
+        var merged = identity.PersonOfAsync(UserId, cancellationToken);
+        _erased = await tombstoned;
+        if (await merged is { } person)
         {
             _mergedInto = person;
             state.State.Model = null;
@@ -115,7 +123,7 @@ public sealed class UserGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_sinceSnapshot > 0 && _mergedInto is null)
+        if (_sinceSnapshot > 0 && _mergedInto is null && !_erased)
         {
             await WriteSnapshotAsync();
         }
@@ -127,6 +135,10 @@ public sealed class UserGrain(
         if (_mergedInto is { } person)
         {
             return await GrainFactory.GetGrain<IUserGrain>(person).IngestAsync(events);
+        }
+        if (_erased)
+        {
+            return new IngestResult(events.Length, 0, events.Length, 0); // acked as duplicates: a retry must not bring them back
         }
         var started = Stopwatch.GetTimestamp();
         try
@@ -369,6 +381,10 @@ public sealed class UserGrain(
         if (personId == UserId)
         {
             return new HandOverResult(UserId, Merged: false, MovedEvents: 0);
+        }
+        if (_erased)
+        {
+            return new HandOverResult(personId, Merged: true, MovedEvents: 0); // nothing to hand over, and no link to write
         }
 
         IdentityMerge merge;

@@ -47,6 +47,12 @@ public sealed class UserIndexOptions
 public interface IUserIndexSink
 {
     void Post(UserIndexRow row);
+
+    /// <summary>
+    /// Drops the user's pending row and waits for a write in flight to end, so no row of theirs is written after this
+    /// returns (an erasure then deletes the stored one).
+    /// </summary>
+    Task ForgetAsync(string userId);
 }
 
 /// <summary>
@@ -83,6 +89,16 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
             }
             _pending[row.UserId] = row;
         }
+    }
+
+    public async Task ForgetAsync(string userId)
+    {
+        lock (_lock)
+        {
+            _pending.Remove(userId);
+        }
+        await _flushing.WaitAsync();
+        _flushing.Release();
     }
 
     public bool IsIdle

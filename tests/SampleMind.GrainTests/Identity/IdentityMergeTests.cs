@@ -386,6 +386,80 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
         await AssertAggregatesEqualTheOracleAsync(SimulatedNow.AddDays(-60), SimulatedNow.AddDays(7));
     }
 
+    [Fact]
+    public async Task Erase_OfAMergedPerson_SubtractsTheirShareExactly_DeletesTheirRows_AndRefusesTheirRetries()
+    {
+        var anon = Fresh("anon");
+        var user = Fresh("user");
+        var other = Fresh("other");
+        var day = Now.AddDays(-20);
+        var anonymous = new[]
+        {
+            Anon(anon, "page", day, name: "pricing", campaign: "erase-spring"),
+            Anon(anon, "track", day.AddMinutes(1), name: "signup_started"),
+        };
+        var person = new[]
+        {
+            Ev(user, anon, "identify", day.AddMinutes(2), traits: new JsonObject { ["plan"] = "free" }),
+            Ev(user, null, "track", day.AddMinutes(3), name: "email_verified"),
+            Ev(user, null, "track", day.AddMinutes(4), name: "sample_uploaded"),
+            Ev(user, null, "track", day.AddMinutes(5), name: "analysis_completed", properties: new JsonObject
+            {
+                ["model"] = "erase_model", ["model_version"] = "1.0", ["processing_time_ms"] = 120, ["accuracy"] = 0.9,
+            }),
+            Ev(user, null, "track", day.AddMinutes(6), name: "payment_succeeded", properties: new JsonObject { ["amount"] = 29 }),
+        };
+        // Someone else active on the same day and campaign: their share stays.
+        var others = new[]
+        {
+            Ev(other, null, "page", day.AddHours(1), name: "pricing", campaign: "erase-spring"),
+            Ev(other, null, "track", day.AddHours(1).AddMinutes(1), name: "signup_started"),
+            Ev(other, null, "track", day.AddHours(1).AddMinutes(2), name: "analysis_completed", properties: new JsonObject
+            {
+                ["model"] = "erase_model", ["model_version"] = "1.0", ["processing_time_ms"] = 80, ["accuracy"] = 0.7,
+            }),
+        };
+        await Grain(anon).IngestAsync(anonymous);
+        await Grain(user).IngestAsync(person);
+        await Grain(other).IngestAsync(others);
+        await AssertAggregatesEqualTheOracleAsync();
+        Assert.Equal(2, (await CampaignOracle.CampaignsAsync(fixture.Database.DataSource))["erase-spring"].Users);
+
+        var job = Guid.NewGuid();
+        await fixture.Database.ExecuteAsync(
+            "insert into erasure_jobs (id, user_hash, user_id, state, requested_by) values (@id, 'h', @u, 'queued', 'test')",
+            ("id", job), ("u", user));
+        Assert.Equal(new ErasureResult(user, 2, 7), await Grain(anon).EraseAsync(job)); // a merged key erases its person
+
+        // Every aggregate equals SQL over what remains: the other person alone on that day and campaign.
+        await AssertAggregatesEqualTheOracleAsync();
+        Assert.Equal(1, (await CampaignOracle.CampaignsAsync(fixture.Database.DataSource))["erase-spring"].Users);
+        var versions = (await fixture.Client.GetGrain<ModelVersions.IModelVersionGrain>("erase_model@1.0").GetAsync());
+        Assert.Equal(1, versions.Requests);
+        Assert.Equal("done  2 7", (await fixture.Database.RowsAsync(
+            "select state || ' ' || coalesce(user_id, '') || ' ' || erased_keys || ' ' || erased_events from erasure_jobs where id = @id",
+            ("id", job))).Single());
+        Assert.Equal(0, await RowsAsync(user) + await RowsAsync(anon));
+        Assert.Null(await LinkAsync(anon));
+        Assert.Equal(0, await fixture.Database.ScalarAsync<long>(
+            "select count(*) from orleans.grain_state where grain_id_ext in (@u, @a)", ("u", user), ("a", anon)));
+        Assert.Equal(2, await fixture.Database.ScalarAsync<long>(
+            "select count(*) from erasure_tombstones where job_id = @id", ("id", job)));
+
+        // Retried old messages (and new ones) of either key are acked as duplicates and stored nowhere, also after the
+        // grains were deactivated (a fresh activation reads the tombstone); a re-run of the finished job changes nothing.
+        Assert.Equal(new IngestResult(5, 0, 5, 0), await Grain(user).IngestAsync(person));
+        await fixture.DeactivateAllAsync();
+        Assert.Equal(new IngestResult(2, 0, 2, 0), await Grain(anon).IngestAsync(anonymous));
+        Assert.Equal(new IngestResult(5, 0, 5, 0), await Grain(user).IngestAsync(person));
+        Assert.Null(await Grain(user).GetAsync());
+        Assert.Null(await Grain(anon).GetAsync());
+        Assert.Equal(new ErasureResult(user, 1, 0), await Grain(user).EraseAsync(job));
+        Assert.Equal(0, await RowsAsync(user) + await RowsAsync(anon));
+        await AssertAggregatesEqualTheOracleAsync();
+        Assert.Equal(1, (await fixture.Client.GetGrain<ModelVersions.IModelVersionGrain>("erase_model@1.0").GetAsync()).Requests);
+    }
+
     private static (int, int, int, decimal) Figures(CampaignFigures f) => (f.Users, f.Signups, f.Conversions, f.Revenue);
 
     private async Task AssertAggregatesEqualTheOracleAsync(DateTimeOffset? fromTime = null, DateTimeOffset? toTime = null)

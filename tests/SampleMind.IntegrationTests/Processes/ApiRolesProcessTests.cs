@@ -24,6 +24,8 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
         { "GET", "/api/users/{id}", "Read", 404, null },
         { "GET", "/api/users/{id}/risk", "Read", 404, null },
         { "GET", "/api/users/{id}/export", "Privacy", 404, null },
+        { "DELETE", "/api/users/{id}", "Privacy", 404, null }, // nothing held about role-test: no job
+        { "GET", "/api/erasures/{id}", "Privacy", 400, null }, // role-test is no job id
         { "GET", "/api/audit", "Admin", 200, null },
         { "GET", "/api/kpis", "Read", 200, null },
         { "GET", "/api/kpis/weekly", "Read", 200, null },
