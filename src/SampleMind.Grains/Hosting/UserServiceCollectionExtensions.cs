@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using SampleMind.Churn;
 using SampleMind.Ingest;
 using SampleMind.Rollups;
@@ -20,6 +21,11 @@ public static class UserServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IUserEventLog, PostgresUserEventLog>();
         services.TryAddSingleton<Identity.IIdentityLinks, Identity.PostgresIdentityLinks>();
+        services.AddOptions<Identity.MergeCrashOptions>().BindConfiguration(Identity.MergeCrashOptions.SectionName)
+            .Validate<IHostEnvironment>((o, environment) => o.CrashAfterStep is null || !environment.IsProduction(),
+                "Identity:Test:CrashAfterStep is a test-only fault hook (it kills the silo mid-merge) and is refused in the Production environment")
+            .ValidateOnStart();
+        services.TryAddSingleton<Identity.MergeCrashHook>();
         services.TryAddSingleton<IChurnScorer, RuleChurnScorer>();
         services.TryAddSingleton<UserRollups>();
         services.AddOptions<CardinalityOptions>().BindConfiguration("Cardinality").ValidateDataAnnotations().ValidateOnStart();

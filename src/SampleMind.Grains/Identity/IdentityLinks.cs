@@ -33,7 +33,7 @@ public interface IIdentityLinks
 }
 
 /// <summary>The identity map in PostgreSQL.</summary>
-public sealed class PostgresIdentityLinks(NpgsqlDataSource dataSource) : IIdentityLinks
+public sealed class PostgresIdentityLinks(NpgsqlDataSource dataSource, MergeCrashHook crashHook) : IIdentityLinks
 {
     /// <summary>
     /// The advisory lock between merges (shared side, held until the merge commits) and the user-index writer (exclusive
@@ -158,6 +158,7 @@ public sealed class PostgresIdentityLinks(NpgsqlDataSource dataSource) : IIdenti
             link.Parameters.AddWithValue("moved", moved);
             await link.ExecuteNonQueryAsync(cancellationToken);
         }
+        crashHook.Reached(MergeStep.LinkUncommitted);
         await transaction.CommitAsync(cancellationToken);
         return new IdentityMerge(payloads, moved);
     }

@@ -18,6 +18,7 @@ public sealed partial class UserGrain(
     [PersistentState("user", "Default")] IPersistentState<UserState> state,
     IUserEventLog eventLog,
     IIdentityLinks identity,
+    MergeCrashHook crashHook,
     UserRollups rollups,
     IChurnScorer churnScorer,
     IUserIndexSink index,
@@ -58,7 +59,8 @@ public sealed partial class UserGrain(
     private async Task ActivateAsync(CancellationToken cancellationToken)
     {
         // A merged key keeps no state of its own: its events are the person's (the merge moved them in the same
-        // transaction that wrote the link), so its snapshot, if a crash left one, is not read.
+        // transaction that wrote the link), so its snapshot, if a crash between that commit and the hand-over's clear
+        // left one, is not read but cleared now: a stale copy of the anonymous profile must not stay in storage.
         // The tombstone is read beside the identity link (one round trip's time): an erased key stores nothing again,
         // also when an erasure's later stages are still to run (a re-run must find the log its first attempt saw).
         var tombstoned = erasures.IsTombstonedAsync(UserId, cancellationToken);
@@ -68,6 +70,10 @@ public sealed partial class UserGrain(
         {
             _mergedInto = person;
             state.State.Model = null;
+            if (state.RecordExists)
+            {
+                await state.ClearStateAsync(cancellationToken);
+            }
             return;
         }
 
@@ -326,12 +332,16 @@ public sealed partial class UserGrain(
             await using (var claim = await identity.TryClaimPairAsync(root, UserId)
                 ?? throw new InvalidOperationException($"a merge of {root} and {UserId} is in progress; retry"))
             {
+                crashHook.Reached(MergeStep.EventStored);
                 result = await GrainFactory.GetGrain<IUserGrain>(root).HandOverAsync(UserId, _nextSeq, via, messageId);
             }
             if (result.Merged)
             {
                 logger.LogInformation("{Key} merged into {UserId} by {Via}: {Moved} events moved", root, UserId, via, result.MovedEvents);
-                return await AbsorbLogTailAsync();
+                crashHook.Reached(MergeStep.StateCleared);
+                var absorbed = await AbsorbLogTailAsync();
+                crashHook.Reached(MergeStep.PersonApplied);
+                return absorbed;
             }
             key = result.PersonId; // merged meanwhile: follow it
             if (via == "identify" && key != UserId)
@@ -397,6 +407,7 @@ public sealed partial class UserGrain(
             this.DeactivateOnIdle(); // it may have committed: the next activation reads the link
             throw;
         }
+        crashHook.Reached(MergeStep.LinkCommitted);
 
         // This key's share of every people-counting rollup goes to zero (the person's grain reports its own share after
         // minus before when it applies the moved rows); per-event rollups move nothing.
