@@ -18,14 +18,15 @@ public sealed record class IngestAccepted(bool Success);
 /// One <c>/v1/*</c> call: read the body under Segment's cap, validate it whole, then hand each user's events to
 /// that user's grain (through the silo-local <see cref="IUserIngestRouterGrain"/>), all users concurrently. 200 only once
 /// every grain call returned, i.e. every event is durable, and every identify carrying the trait
-/// <c>stripe_customer_id</c> has mapped that Stripe customer to its person (<see cref="StripeEventApplier.MapByTraitAsync"/>).
+/// <c>stripe_customer_id</c> has mapped that Stripe customer to its person (<see cref="StripeEventApplier.MapByTraitAsync"/>;
+/// in a host with the Stripe webhooks, i.e. client-api).
 /// </summary>
 public sealed class IngestHandler(
     IClusterClient cluster,
-    StripeEventApplier stripe,
     IOptions<IngestOptions> options,
     TimeProvider time,
-    ILogger<IngestHandler> logger)
+    ILogger<IngestHandler> logger,
+    StripeEventApplier? stripe = null)
 {
     private readonly (byte[] Key, bool Grant)[] _writeKeys = [.. options.Value.WriteKeys.Select(k => (Encoding.UTF8.GetBytes(k), true))];
 
@@ -146,6 +147,10 @@ public sealed class IngestHandler(
     /// <summary>Maps the Stripe customer of each stored identify with the trait; false when the store or cluster failed.</summary>
     private async Task<bool> MapStripeCustomersAsync(IReadOnlyList<SegmentEvent> events)
     {
+        if (stripe is null)
+        {
+            return true;
+        }
         foreach (var e in events)
         {
             if (e.Type != "identify" || StripeEventApplier.CustomerOfIdentify(e.Json) is not { } customer)
