@@ -14,6 +14,8 @@
 # population (SAMPLEMIND_DEMO_USERS users × 60 days, seed 1, ending today 00:00 UTC) through client-api, and its
 # Stripe side as signed webhooks to /webhooks/stripe (simulate --stripe: the MRR movements come from Stripe events).
 # A database that holds any event is never loaded again. SAMPLEMIND_DEMO=0 disables it (./test.sh does).
+# Its revenue is Stripe's, so both hosts run with Revenue__Source=stripe (the MRR tile shows Stripe's MRR) when the
+# demo loads the database or loaded it before; a Revenue__Source set in the environment wins.
 # The load also records the simulated campaign spend (so campaigns have a CAC and an ROI), and then a live trickle
 # keeps the same population's events flowing at wall-clock time (today's first: DAU is live), as a background
 # process `demo-live` that `down` stops; SAMPLEMIND_DEMO_LIVE=0 turns the trickle off. The trickle resumes on a
@@ -28,7 +30,7 @@
 #   SAMPLEMIND_SILO_GATEWAYPORT=N  the silo's Orleans gateway port                 (default from appsettings: 30000)
 #   SAMPLEMIND_CLUSTER_ID=ID       Orleans ClusterId of silo and client-api        (default from appsettings: samplemind-local)
 #   SAMPLEMIND_SKIP_BUILD=1        never build; fail when a host is not built      (default: build when a source is newer)
-# Any other Orleans__* / Database__* / Ingest__* / Auth__* variable passes through to both hosts as configuration.
+# Any other Orleans__* / Database__* / Ingest__* / Auth__* / Revenue__* variable passes through to both hosts as configuration.
 # client-api runs as ASPNETCORE_ENVIRONMENT=Development (unless set): the local keys dev-write-key (ingest) and
 # dev-read-key / dev-growth-key / dev-admin-key (API) come from its appsettings.Development.json.
 # Every command (up, down, status) must see the same SAMPLEMIND_HOME and ports to find the same stack.
@@ -163,6 +165,21 @@ start_demo_live() {
   echo $! >"$RUN/demo-live.pid"
 }
 
+# Revenue__Source=stripe for both hosts (unless set already) when the demo's Stripe side is, or will be, the
+# database's revenue: the demo loaded it (demo.env) or will load it (no event stored yet, or no schema yet).
+demo_revenue_source() {
+  demo_enabled && [ -z "${Revenue__Source:-}" ] || return 0
+  local DEMO_LOADED_USERS DEMO_LOADED_NOW DEMO_LOADED_PG="" events
+  # shellcheck disable=SC1090
+  [ -f "$DEMO_ENV" ] && . "$DEMO_ENV"
+  if [ "$DEMO_LOADED_PG" != "$SAMPLEMIND_PG" ]; then
+    events="$(SAMPLEMIND_CONFIGURATION="$CONFIGURATION" ./samplemind db events 2>/dev/null)" || return 0
+    [ "$events" = 0 ] || return 0
+  fi
+  export Revenue__Source=stripe
+  say "demo: both hosts run with Revenue__Source=stripe (the demo's revenue is its Stripe side; set Revenue__Source to override)"
+}
+
 postgres() {
   if [ -z "${SAMPLEMIND_PG:-}" ]; then
     SAMPLEMIND_PG="$(deploy/local/postgres.sh)" || die "PostgreSQL is not available (see above)"
@@ -255,6 +272,7 @@ status() {
 foreground() {
   build
   postgres
+  demo_revenue_source
   local svc
   for svc in "${SERVICES[@]}"; do ensure_port_free "$svc"; done
   local pids=()
@@ -289,6 +307,7 @@ case "${1:-}" in
     for svc in "${SERVICES[@]}"; do alive "$svc" || ensure_port_free "$svc"; done
     build
     postgres
+    demo_revenue_source
     start_bg silo
     start_bg client-api
     wait_ready || die "the stack did not come up"

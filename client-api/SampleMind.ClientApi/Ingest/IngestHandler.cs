@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Ingest;
 using SampleMind.ClientApi.Security;
+using SampleMind.ClientApi.Stripe;
 using SampleMind.Ingest;
 using SampleMind.Operations;
 using SampleMind.Users;
@@ -16,13 +17,16 @@ public sealed record class IngestAccepted(bool Success);
 /// <summary>
 /// One <c>/v1/*</c> call: read the body under Segment's cap, validate it whole, then hand each user's events to
 /// that user's grain (through the silo-local <see cref="IUserIngestRouterGrain"/>), all users concurrently. 200 only once
-/// every grain call returned, i.e. every event is durable.
+/// every grain call returned, i.e. every event is durable, and every identify carrying the trait
+/// <c>stripe_customer_id</c> has mapped that Stripe customer to its person (<see cref="StripeEventApplier.MapByTraitAsync"/>;
+/// in a host with the Stripe webhooks, i.e. client-api).
 /// </summary>
 public sealed class IngestHandler(
     IClusterClient cluster,
     IOptions<IngestOptions> options,
     TimeProvider time,
-    ILogger<IngestHandler> logger)
+    ILogger<IngestHandler> logger,
+    StripeEventApplier? stripe = null)
 {
     private readonly (byte[] Key, bool Grant)[] _writeKeys = [.. options.Value.WriteKeys.Select(k => (Encoding.UTF8.GetBytes(k), true))];
 
@@ -124,9 +128,46 @@ public sealed class IngestHandler(
                 });
         }
 
+        if (!await MapStripeCustomersAsync(result.Events))
+        {
+            Rejected("unavailable");
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Stripe customer not mapped",
+                detail: "The events are stored, but an identify's stripe_customer_id could not be mapped to its person yet. "
+                    + "Retry the same request (same messageIds): duplicates are dropped and the mapping completes.");
+        }
+
         SampleMindMetrics.DurableAckDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         SampleMindMetrics.EventsIngested.Add(result.Events.Count, new KeyValuePair<string, object?>("source", "http"));
         return TypedResults.Ok(new IngestAccepted(true));
+    }
+
+    /// <summary>Maps the Stripe customer of each stored identify with the trait; false when the store or cluster failed.</summary>
+    private async Task<bool> MapStripeCustomersAsync(IReadOnlyList<SegmentEvent> events)
+    {
+        if (stripe is null)
+        {
+            return true;
+        }
+        foreach (var e in events)
+        {
+            if (e.Type != "identify" || StripeEventApplier.CustomerOfIdentify(e.Json) is not { } customer)
+            {
+                continue;
+            }
+            try
+            {
+                await stripe.MapByTraitAsync(customer, e.UserKey, e.MessageId, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException)
+            {
+                logger.LogWarning(ex, "Stripe customer {Customer} of identify {MessageId} not mapped yet; the client will retry", customer, e.MessageId);
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ChallengeHttpResult Unauthorized()

@@ -12,11 +12,40 @@ namespace SampleMind.ClientApi.Stripe;
 /// <summary>
 /// Applies stored Stripe events to the people they concern, as events of the person's own log
 /// (<see cref="StripeUserEvents"/>: one messageId per Stripe event, so deliveries and re-applications count once).
-/// A customer maps to a person through <c>metadata.user_id</c> (or <c>userId</c>) on a customer or subscription event;
-/// events of a customer not mapped yet stay stored and are applied when the mapping arrives.
+/// A customer maps to a person through <c>metadata.user_id</c> (or <c>userId</c>) on a customer or subscription event,
+/// else through an identify whose traits carry <c>stripe_customer_id</c> (<see cref="MapByTraitAsync"/>); both write the
+/// same map (<c>stripe_customers</c>) and the first mapping of a customer wins: a later one naming another person is
+/// ignored (logged). Events of a customer not mapped yet stay stored and are applied when the mapping arrives.
 /// </summary>
-public sealed class StripeEventApplier(NpgsqlDataSource dataSource, IClusterClient cluster)
+public sealed class StripeEventApplier(NpgsqlDataSource dataSource, IClusterClient cluster, ILogger<StripeEventApplier> logger)
 {
+    /// <summary>The trait of an identify that names the person's Stripe customer.</summary>
+    public const string CustomerTrait = "stripe_customer_id";
+
+    /// <summary>
+    /// Maps <paramref name="customer"/> to <paramref name="user"/> (an identify with the trait <see cref="CustomerTrait"/>,
+    /// <paramref name="messageId"/> recorded as what mapped it) unless the customer is mapped already, then applies every
+    /// stored event of the customer when it is this person's: again on each such identify, so a retry after a failure
+    /// between the mapping and the applying completes it (one messageId per Stripe event: each counts once).
+    /// False when the customer belongs to another person (the first mapping wins; nothing is applied).
+    /// </summary>
+    public async Task<bool> MapByTraitAsync(string customer, string user, string messageId, CancellationToken cancellationToken)
+    {
+        await MapAsync(customer, user, $"trait:{messageId}", cancellationToken);
+        var owner = await UserOfAsync(customer, cancellationToken);
+        if (!string.Equals(owner, user, StringComparison.Ordinal))
+        {
+            logger.LogInformation("Stripe customer {Customer} is mapped to another person already; the identify {MessageId} of {User} does not remap it",
+                customer, messageId, user);
+            return false;
+        }
+        foreach (var stored in await StoredEventsOfAsync(customer, cancellationToken))
+        {
+            await IngestAsync(user, stored, cancellationToken);
+        }
+        return true;
+    }
+
     /// <summary>Applies one stored event (and, when it maps a customer, every stored event of that customer).</summary>
     public async Task ApplyAsync(JsonElement stripeEvent, CancellationToken cancellationToken)
     {
@@ -26,7 +55,8 @@ public sealed class StripeEventApplier(NpgsqlDataSource dataSource, IClusterClie
         {
             return;
         }
-        if (MappedUserOf(data) is { } mapped)
+        var mapped = MappedUserOf(data);
+        if (mapped is not null)
         {
             var inserted = await MapAsync(customer, mapped, stripeEvent.GetProperty("id").GetString()!, cancellationToken);
             if (inserted)
@@ -41,8 +71,26 @@ public sealed class StripeEventApplier(NpgsqlDataSource dataSource, IClusterClie
         }
         if (await UserOfAsync(customer, cancellationToken) is { } user)
         {
+            if (mapped is not null && !string.Equals(mapped, user, StringComparison.Ordinal))
+            {
+                logger.LogInformation("Stripe customer {Customer} is mapped to {User} already; the metadata of {EventId} naming {Other} does not remap it",
+                    customer, user, stripeEvent.GetProperty("id").GetString(), mapped);
+            }
             await IngestAsync(user, stripeEvent, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The <see cref="CustomerTrait"/> of a normalised identify (its JSON as stored), or null: also for a value no Stripe
+    /// id can be (not a string, over 255 characters, control characters), which maps nothing.
+    /// </summary>
+    public static string? CustomerOfIdentify(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("traits", out var traits) && Text(traits, CustomerTrait) is { Length: <= 255 } id
+            && id.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') < 0
+            ? id
+            : null;
     }
 
     private static JsonElement Object(JsonElement stripeEvent) => stripeEvent.GetProperty("data").GetProperty("object");

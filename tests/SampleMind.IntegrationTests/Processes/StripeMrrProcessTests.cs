@@ -9,7 +9,8 @@ namespace SampleMind.IntegrationTests.Processes;
 
 /// <summary>
 /// Issue 15 with real processes: a month of subscription changes (SimulatedStripeMonth) delivered as signed webhooks in
-/// a shuffled order with replays, one customer mapped to its person only afterwards: GET /api/revenue/mrr equals the
+/// a shuffled order with replays, one customer mapped to its person only afterwards, by the trait stripe_customer_id of
+/// the person's identify (a later metadata and another person's trait naming a mapped customer change nothing): GET /api/revenue/mrr equals the
 /// independent computation in the test, reconcile --check (SQL straight over stripe_events) finds 0 differences, the
 /// 360° view shows the subscription as Stripe says it is, and with Revenue:Source = stripe the KPI revenue columns are
 /// Stripe's invoice.paid minus refunds (a payment the product reported is not counted).
@@ -99,7 +100,24 @@ public sealed class StripeMrrProcessTests
         {
             Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
         }
-        await DeliverAsync(http, StripeEvents.Customer("evt_cus_g", Start.AddDays(29).ToUnixTimeSeconds(), SimulatedStripeMonth.UnmappedCustomer, SimulatedStripeMonth.UnmappedPerson), ct);
+        // Mapped only by the trait stripe_customer_id of the person's identify (sent twice: its stored events count once).
+        // Then a customer event whose metadata names someone else, and an identify of someone else naming cus_d (mapped
+        // by metadata to person-d): the first mapping of a customer wins, neither remaps it.
+        var g = new EventBuilder(SimulatedStripeMonth.UnmappedPerson);
+        var other = new EventBuilder("person-x");
+        foreach (var identify in new[]
+        {
+            g.Identify(Start.AddDays(29), new { stripe_customer_id = SimulatedStripeMonth.UnmappedCustomer }),
+            g.Identify(Start.AddDays(29).AddHours(1), new { stripe_customer_id = SimulatedStripeMonth.UnmappedCustomer, plan = "pro" }),
+            other.Identify(Start.AddDays(29), new { stripe_customer_id = "cus_d" }),
+        })
+        {
+            using var response = await api.PostAsync("/v1/identify", new StringContent(identify, Encoding.UTF8, "application/json"), ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        await DeliverAsync(http, StripeEvents.Customer("evt_cus_g", Start.AddDays(29).ToUnixTimeSeconds(), SimulatedStripeMonth.UnmappedCustomer, "person-x"), ct);
+        Assert.Equal("cus_d person-d|cus_g person-g", await cluster.Database.ScalarAsync<string>(
+            "select string_agg(customer_id || ' ' || user_id, '|' order by customer_id) from stripe_customers where customer_id in ('cus_d', 'cus_g')"));
 
         // Live through the rollups: the month's rows equal the independent computation once the flushes land.
         var expected = ExpectedRows();
@@ -128,8 +146,11 @@ public sealed class StripeMrrProcessTests
         var sub = Assert.Single(d.GetProperty("stripeSubscriptions").EnumerateArray());
         Assert.Equal(("sub_d", "active", 100m, true, "pro_month"), (sub.GetProperty("id").GetString(), sub.GetProperty("status").GetString(),
             sub.GetProperty("mrr").GetDecimal(), sub.GetProperty("cancelAtPeriodEnd").GetBoolean(), sub.GetProperty("plan").GetString()));
-        var g = await api.GetFromJsonAsync<JsonElement>($"/api/users/{SimulatedStripeMonth.UnmappedPerson}", ct);
-        Assert.Equal(15m, g.GetProperty("mrr").GetDecimal());
+        var mappedByTrait = await api.GetFromJsonAsync<JsonElement>($"/api/users/{SimulatedStripeMonth.UnmappedPerson}", ct);
+        Assert.Equal(15m, mappedByTrait.GetProperty("mrr").GetDecimal());
+        Assert.Equal("sub_g", Assert.Single(mappedByTrait.GetProperty("stripeSubscriptions").EnumerateArray()).GetProperty("id").GetString());
+        var x = await api.GetFromJsonAsync<JsonElement>("/api/users/person-x", ct);
+        Assert.Equal((0m, 0), (x.GetProperty("mrr").GetDecimal(), x.GetProperty("stripeSubscriptions").GetArrayLength()));
         var b = await api.GetFromJsonAsync<JsonElement>("/api/users/person-b", ct);
         Assert.Equal((0m, "canceled"), (b.GetProperty("mrr").GetDecimal(), b.GetProperty("stripeSubscriptions")[0].GetProperty("status").GetString()));
         var a = await api.GetFromJsonAsync<JsonElement>("/api/users/person-a", ct);
