@@ -18,12 +18,7 @@ public static class BuiltHosts
 
     public static string ClientApiDll => Path.Combine(RepositoryRoot, "client-api", "SampleMind.ClientApi", "bin", Configuration, "net10.0", "SampleMind.ClientApi.dll");
 
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreeTcpPort() => Infrastructure.LocalPorts.Take(1)[0];
 
     private static string FindRepositoryRoot()
     {
