@@ -102,18 +102,28 @@ public sealed class FeatureOracleTests(ClusterFixture fixture)
         Assert.Equal(2, oracle.Single(w => w.Feature == Features[0] && w.AdoptionWeek == DateOnly.FromDateTime(Base.UtcDateTime)).Adopters);
         Assert.Contains(oracle, w => w.RetainedAdopters > 0 && w.RetainedAdopters < w.Adopters);
         Assert.Contains(oracle, w => w.AdopterRevenue > 0);
+        Assert.Contains(oracle, w => w.NonAdopters > 0 && w.RetainedNonAdopters > 0);
     }
 
     private static List<FeatureWeekFigures> Truth(List<(string User, DateTimeOffset At, string? Feature, decimal Amount)> events)
     {
         var active = events.Select(e => (e.User, Week(e.At))).ToHashSet();
         var revenue = events.GroupBy(e => e.User).ToDictionary(g => g.Key, g => g.Sum(e => e.Amount));
-        return events.Where(e => e.Feature is not null)
+        var adopters = events.Where(e => e.Feature is not null)
             .GroupBy(e => (e.Feature!, e.User))
             .Select(g => (Feature: g.Key.Item1, User: g.Key.User, Week: Week(g.Min(e => e.At)), Uses: (long)g.Count()))
+            .ToList();
+        return adopters
             .GroupBy(a => (a.Feature, a.Week))
-            .Select(g => new FeatureWeekFigures(g.Key.Feature, g.Key.Week, g.Count(), g.Sum(a => a.Uses),
-                g.Count(a => active.Contains((a.User, a.Week.AddDays(28)))), g.Sum(a => revenue[a.User])))
+            .Select(g =>
+            {
+                var others = active.Where(p => p.Item2 == g.Key.Week
+                        && !adopters.Any(a => a.Feature == g.Key.Feature && a.User == p.User && a.Week <= g.Key.Week))
+                    .Select(p => p.User).ToList();
+                return new FeatureWeekFigures(g.Key.Feature, g.Key.Week, g.Count(), g.Sum(a => a.Uses),
+                    g.Count(a => active.Contains((a.User, a.Week.AddDays(28)))), g.Sum(a => revenue[a.User]),
+                    others.Count, others.Count(u => active.Contains((u, g.Key.Week.AddDays(28)))));
+            })
             .OrderBy(w => w.Feature, StringComparer.Ordinal).ThenBy(w => w.AdoptionWeek)
             .ToList();
     }
@@ -126,7 +136,8 @@ public sealed class FeatureOracleTests(ClusterFixture fixture)
 
     private static string Describe(FeatureWeekFigures w)
         => $"{w.Feature} {w.AdoptionWeek:yyyy-MM-dd}: adopters={w.Adopters} uses={w.Uses} avg={w.AverageUsage} "
-           + $"retained={w.RetainedAdopters} revenue={w.AdopterRevenue:0.####}";
+           + $"retained={w.RetainedAdopters} revenue={w.AdopterRevenue:0.####} "
+           + $"others={w.RetainedNonAdopters}/{w.NonAdopters} impact={w.RetentionImpact}";
 
     private async Task DeliverAsync(IEnumerable<(string User, string Json)> events)
     {
