@@ -56,12 +56,17 @@ public static class UserServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>What user grains need to erase a person: the "Privacy" options (validated at start) and the job store.</summary>
+    /// <summary>What user grains need to erase a person: the "Privacy" options (validated at start), the job store and the test-only crash hook.</summary>
     public static IServiceCollection AddSampleMindErasure(this IServiceCollection services)
     {
         services.AddOptions<Privacy.ErasureOptions>().BindConfiguration(Privacy.ErasureOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Privacy.ErasureStore>();
+        services.AddOptions<Privacy.ErasureCrashOptions>().BindConfiguration(Privacy.ErasureCrashOptions.SectionName)
+            .Validate<IHostEnvironment>((o, environment) => o.CrashAfterStage is null || !environment.IsProduction(),
+                "Privacy:Test:CrashAfterStage is a test-only fault hook (it kills the silo mid-erasure) and is refused in the Production environment")
+            .ValidateOnStart();
+        services.TryAddSingleton<Privacy.ErasureCrashHook>();
         return services;
     }
 

@@ -25,6 +25,7 @@ public sealed partial class UserGrain
         string[] keys = [UserId, .. await erasures.MergedKeysAsync(UserId)];
         var stage = await erasures.BeginAsync(jobId, keys);
         _erased = true;
+        erasureCrashHook.Reached(ErasureStage.Erasing);
         long events = 0;
         if (stage == ErasureStage.Erasing)
         {
@@ -57,6 +58,7 @@ public sealed partial class UserGrain
                     jobId, facts.Count, capture.Keys);
             }
             await erasures.MarkSubtractedAsync(jobId, events);
+            erasureCrashHook.Reached(ErasureStage.Subtracted);
         }
 
         _model = s_noEvents;

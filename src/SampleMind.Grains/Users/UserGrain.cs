@@ -23,6 +23,7 @@ public sealed partial class UserGrain(
     IChurnScorer churnScorer,
     IUserIndexSink index,
     Privacy.ErasureStore erasures,
+    Privacy.ErasureCrashHook erasureCrashHook,
     RollupFlushService flushes,
     DimensionRegistry dimensions,
     Experiments.ExperimentDefinitions experiments,
