@@ -15,7 +15,10 @@ namespace SampleMind.IntegrationTests.Infrastructure;
 /// </remarks>
 public static class LocalPorts
 {
-    private const int BlockSize = 2_000;
+    // SAMPLEMIND_TEST_PORT_BASE moves every module's block (blocks of 1,000 from there), so that test runs in two
+    // checkouts at once do not share ports; unset, the blocks below are used (2,000 each).
+    private static readonly int? Base = int.TryParse(Environment.GetEnvironmentVariable("SAMPLEMIND_TEST_PORT_BASE"), out var b) ? b : null;
+    private static readonly int BlockSize = Base is null ? 2_000 : 1_000;
     private static readonly int First = FirstPortOf(Assembly.GetEntryAssembly()?.GetName().Name);
     private static int _next = First;
     private static readonly Lock Gate = new();
@@ -66,10 +69,10 @@ public static class LocalPorts
     }
 
     /// <summary>Each test module its own block (the browser and integration modules both start processes).</summary>
-    private static int FirstPortOf(string? module) => module switch
+    private static int FirstPortOf(string? module) => (Base ?? 16_000) + BlockSize * module switch
     {
-        "SampleMind.IntegrationTests" => 16_000,
-        "SampleMind.BrowserTests" => 18_000,
-        _ => 20_000,
+        "SampleMind.IntegrationTests" => 0,
+        "SampleMind.BrowserTests" => 1,
+        _ => 2,
     };
 }
