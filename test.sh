@@ -105,9 +105,12 @@ say "running dotnet test"
 # beside the other modules one after another (about 5 min together). Every process a test starts gets its own
 # database and ports from its module's own block below the ephemeral range (tests/…/Infrastructure/LocalPorts.cs),
 # so the two lines cannot take each other's ports.
+# No module may hang the run: a test still running after 5 minutes is named in the output (--long-running), and a
+# module still running after 25 minutes is stopped and fails (--timeout; the whole suite takes about 15).
 run_module() {
   dotnet test --project "$1" -c "$CONFIGURATION" --no-build --no-ansi --no-progress \
-    --report-xunit-trx --results-directory "$RESULTS" --ignore-exit-code 8 >&2
+    --report-xunit-trx --results-directory "$RESULTS" --ignore-exit-code 8 \
+    --long-running 300 --timeout "${SAMPLEMIND_TEST_MODULE_TIMEOUT:-25m}" >&2
 }
 run_module tests/SampleMind.IntegrationTests &
 integration_pid=$!

@@ -35,7 +35,7 @@ public class ClusterFixture : IAsyncLifetime
                 options.Invariant = "Npgsql";
                 options.ConnectionString = Database.ConnectionString;
             });
-            silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddTestClock(Time);
             silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(Database.ConnectionString));
             silo.Services.Configure<UserGrainOptions>(o => o.SnapshotEveryEvents = 500);
             silo.Services.AddSampleMindUsers();

@@ -40,7 +40,7 @@ public sealed class GrowthClusterFixture : IAsyncLifetime
                 options.Invariant = "Npgsql";
                 options.ConnectionString = Database.ConnectionString;
             });
-            silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddTestClock(Time);
             silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(Database.ConnectionString));
             silo.Services.AddSampleMindUsers();
             silo.Services.Configure<AlertOptions>(o =>

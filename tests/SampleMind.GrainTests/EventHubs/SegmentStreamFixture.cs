@@ -41,7 +41,7 @@ public sealed class SegmentStreamFixture : IAsyncLifetime
             });
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddMemoryStreams(StreamProvider, c => c.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
-            silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddTestClock(Time);
             silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(Database.ConnectionString));
             silo.Services.AddSingleton<PostgresUserEventLog>();
             silo.Services.AddSingleton<IUserEventLog>(sp => new FaultyUserEventLog(sp.GetRequiredService<PostgresUserEventLog>(), FailingAppends));
