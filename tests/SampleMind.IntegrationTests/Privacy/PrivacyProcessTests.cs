@@ -17,7 +17,7 @@ namespace SampleMind.IntegrationTests.Privacy;
 /// field with the database; every read path of one person's data leaves one read-audit row with the key id, role,
 /// route and purpose, and the audit holds a keyed hash, never the id.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class PrivacyProcessTests
 {
     private const string Person = "privacy-person-1";

@@ -12,7 +12,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// ProblemDetails; with its role and every role above: the endpoint's own answer. Write keys open ingest only, bearer
 /// keys never open ingest. The table must list exactly the operations of the OpenAPI document.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<BadInputStack>
 {
     private const string Write = "write";

@@ -1,7 +1,7 @@
 namespace SampleMind.IntegrationTests.Processes;
 
 /// <summary>A silo with bad configuration ends with one clear line on stderr and a non-zero exit code, not a retry loop.</summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class BadConfigurationProcessTests
 {
     private static readonly TimeSpan ExitBound = TimeSpan.FromSeconds(45);

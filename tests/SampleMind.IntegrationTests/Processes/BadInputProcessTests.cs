@@ -40,7 +40,7 @@ public sealed class BadInputStack : IAsyncLifetime
 /// (<c>application/problem+json</c>) that names the problem, and nothing is stored: <c>user_events</c> stays empty
 /// and <c>GET /api/users/{id}</c> is 404 for every user named in the body.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class BadInputProcessTests(BadInputStack stack) : IClassFixture<BadInputStack>
 {
     private const string InvalidPayload = "Invalid Segment payload";

@@ -7,7 +7,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// figures agree with the database: every event it counted as durable is in the log, every event in the log was
 /// counted, and the memory phase activated every user of its population. (Speed itself is for the bench, not a test.)
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class BenchSmokeProcessTests
 {
     [Fact]

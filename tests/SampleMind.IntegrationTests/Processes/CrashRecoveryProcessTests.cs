@@ -13,7 +13,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// <c>./run.sh up</c>. Every event acknowledged with a 2xx is reflected exactly once; after the client retries what
 /// failed (same messageIds) the state equals everything sent, exactly once, and the grains agree with the event log.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class CrashRecoveryProcessTests(ITestOutputHelper output)
 {
     private const int Users = 300;

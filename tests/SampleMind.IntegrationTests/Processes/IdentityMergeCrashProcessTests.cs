@@ -35,7 +35,7 @@ public sealed class MergeCrashCluster : IAsyncLifetime
 /// (log rows, snapshot, index row), reads by the anonymousId answer the person, later anonymous events land on the
 /// person, and reconcile finds no difference (after <c>--fix</c>, which recovers the rollup deltas a crash loses).
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class IdentityMergeCrashProcessTests(MergeCrashCluster fixture, ITestOutputHelper output) : IClassFixture<MergeCrashCluster>
 {
     private const int PersonEvents = 2;

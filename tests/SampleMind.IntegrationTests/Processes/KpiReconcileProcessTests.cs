@@ -13,7 +13,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// `reconcile --fix`, zero again (Time to First Value and the Quality Score among the columns, issue 19.4). An event's
 /// effect shows in GET /api/kpis within a (generous) bound.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class KpiReconcileProcessTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;

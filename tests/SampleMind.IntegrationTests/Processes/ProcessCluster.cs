@@ -158,9 +158,20 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 }
 
-[CollectionDefinition(Name, DisableParallelization = true)]
+/// <summary>
+/// Process tests start several .NET hosts each and mostly wait on them: they run in two lines (this collection and
+/// <see cref="SecondProcessCollection"/>), one class at a time in each, beside the module's other tests.
+/// </summary>
+/// <remarks>The lines are balanced by the classes' measured wall time; a new class goes where the sum is lower.</remarks>
+[CollectionDefinition(Name)]
 public sealed class ProcessCollection
 {
-    /// <summary>Process tests start several .NET hosts each; on two cores they run one class at a time.</summary>
     public const string Name = "Processes";
+}
+
+/// <summary>The second line of process tests (see <see cref="ProcessCollection"/>).</summary>
+[CollectionDefinition(Name)]
+public sealed class SecondProcessCollection
+{
+    public const string Name = "Processes, second line";
 }

@@ -94,7 +94,7 @@ public sealed class RetentionStack : IAsyncLifetime
 /// idempotency key although the receiver refuses the first two attempts of every key and the silo is killed (kill -9)
 /// mid-delivery and replaced; holdout users get nothing. Bad input is a 400 ProblemDetails that records and sends nothing.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class RetentionCampaignProcessTests(RetentionStack stack) : IClassFixture<RetentionStack>
 {
     [Fact]

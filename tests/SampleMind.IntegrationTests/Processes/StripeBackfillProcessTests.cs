@@ -19,7 +19,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// MRR rows equal an independent computation over the simulator's own deliveries, and reconcile agrees on every
 /// figure. A bad key and an unreachable API each give one error line.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class StripeBackfillProcessTests
 {
     private const string Secret = "whsec_test_backfill";

@@ -15,7 +15,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// 360° view shows the subscription as Stripe says it is, and with Revenue:Source = stripe the KPI revenue columns are
 /// Stripe's invoice.paid minus refunds (a payment the product reported is not counted).
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class StripeMrrProcessTests
 {
     private const string Secret = "whsec_test_mrr";

@@ -15,7 +15,7 @@ namespace SampleMind.IntegrationTests.Processes;
 /// applied exactly once, the people's payments and MRR are exact, and after <c>reconcile --fix</c> (the aggregates'
 /// unflushed deltas die with a silo) <c>reconcile --check</c> finds 0 differences.
 /// </summary>
-[Collection(ProcessCollection.Name)]
+[Collection(SecondProcessCollection.Name)]
 public sealed class StripeWebhookCrashProcessTests
 {
     private const string Secret = "whsec_test_crash";
