@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SampleMind.Analytics.Privacy;
 using SampleMind.Users;
 using SampleMind.ClientApi.Privacy;
 using SampleMind.ClientApi.Security;
@@ -31,14 +32,14 @@ public static class UsersApi
         return app;
     }
 
-    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> GetUserAsync(string id, IClusterClient client, ClaimsPrincipal user)
+    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> GetUserAsync(string id, IClusterClient client, ClaimsPrincipal user, PiiProtector pii)
     {
         if (Validate(id) is { } problem)
         {
             return problem;
         }
         var view = await client.GetGrain<IUserGrain>(id).GetAsync();
-        return view is null ? NotFound(id) : TypedResults.Ok(PiiMasking.For(user, view));
+        return view is null ? NotFound(id) : TypedResults.Ok(PiiMasking.For(user, view, pii));
     }
 
     private static async Task<Results<Ok<RiskView>, ProblemHttpResult, ValidationProblem>> GetRiskAsync(string id, IClusterClient client)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using SampleMind.ClientApi.Privacy;
 
 namespace SampleMind.ClientApi.Hosting;
@@ -12,6 +13,11 @@ public static class PrivacyHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<PersonHash>();
+        builder.Services.AddSingleton(services =>
+        {
+            var options = services.GetRequiredService<IOptions<PrivacyOptions>>().Value;
+            return new Analytics.Privacy.PiiProtector(options.PiiAtRest, options.PiiKey);
+        });
         builder.Services.AddSingleton<ReadAuditLog>();
         builder.Services.AddSingleton<UserExportWriter>();
         builder.Services.AddSingleton<SmallGroupPolicy>();

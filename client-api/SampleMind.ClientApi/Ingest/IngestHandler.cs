@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Ingest;
+using SampleMind.Analytics.Privacy;
 using SampleMind.ClientApi.Security;
 using SampleMind.ClientApi.Stripe;
 using SampleMind.Ingest;
@@ -26,6 +27,7 @@ public sealed class IngestHandler(
     IOptions<IngestOptions> options,
     TimeProvider time,
     ILogger<IngestHandler> logger,
+    PiiProtector pii,
     StripeEventApplier? stripe = null)
 {
     private readonly (byte[] Key, bool Grant)[] _writeKeys = [.. options.Value.WriteKeys.Select(k => (Encoding.UTF8.GetBytes(k), true))];
@@ -184,8 +186,9 @@ public sealed class IngestHandler(
         string.Join("; ", rejected.Take(5).Select(r => $"event '{r.MessageId}' ({r.SqlState}: {r.Reason})"))
         + (rejected.Length > 5 ? $" and {rejected.Length - 5} more" : "");
 
-    private static UserEvent[] ToUserEvents(SegmentUserBatch user) =>
-        [.. user.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, e.Json))];
+    // Personal data is protected here, before anything stores or logs the event (README "Personal data at rest").
+    private UserEvent[] ToUserEvents(SegmentUserBatch user) =>
+        [.. user.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, pii.Protect(e.Json)))];
 
     private static ProblemHttpResult TooLarge()
     {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using SampleMind.Analytics.Privacy;
 
 namespace SampleMind.ClientApi.Privacy;
 
@@ -13,6 +14,13 @@ public sealed class PrivacyOptions
     /// </summary>
     [Required, MinLength(16)]
     public string HashKey { get; set; } = "samplemind-default-privacy-hash-key";
+
+    /// <summary>How traits classified as PII and <c>context.ip</c> are stored: encrypted (default), as a keyed hash, or as sent.</summary>
+    public PiiAtRest PiiAtRest { get; set; } = PiiAtRest.Encrypt;
+
+    /// <summary>The secret the PII encryption and hash keys are derived from (<see cref="PiiProtector.DefaultKey"/>: public, set your own).</summary>
+    [Required, MinLength(16)]
+    public string PiiKey { get; set; } = PiiProtector.DefaultKey;
 
     /// <summary>The longest <c>X-Purpose</c> header the audit records (longer ones are refused with 400).</summary>
     [Range(1, 1000)]

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Text.Json;
 using Npgsql;
+using SampleMind.Analytics.Privacy;
 using SampleMind.Users;
 
 namespace SampleMind.ClientApi.Privacy;
@@ -12,7 +13,7 @@ namespace SampleMind.ClientApi.Privacy;
 /// server-side cursor and written as they arrive, flushed every <see cref="FlushEvery"/> rows, so a person with a
 /// million events costs a constant amount of memory.
 /// </summary>
-public sealed class UserExportWriter(NpgsqlDataSource dataSource)
+public sealed class UserExportWriter(NpgsqlDataSource dataSource, PiiProtector pii)
 {
     private const int FlushEvery = 1_000;
 
@@ -33,7 +34,7 @@ public sealed class UserExportWriter(NpgsqlDataSource dataSource)
         writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
         writer.WritePropertyName("person");
         // Serialized to bytes first: JsonSerializer.Serialize(Utf8JsonWriter) flushes synchronously, which Kestrel refuses.
-        writer.WriteRawValue(JsonSerializer.SerializeToUtf8Bytes(view, json), skipInputValidation: true);
+        writer.WriteRawValue(JsonSerializer.SerializeToUtf8Bytes(view is null ? null : PiiMasking.Revealed(view, pii), json), skipInputValidation: true);
 
         writer.WritePropertyName("index");
         await WriteRowsAsync(writer, connection, single: true, cancellationToken,
@@ -86,7 +87,7 @@ public sealed class UserExportWriter(NpgsqlDataSource dataSource)
                 writer.WriteString("timestamp", reader.GetFieldValue<DateTimeOffset>(4));
                 writer.WriteString("receivedAt", reader.GetFieldValue<DateTimeOffset>(5));
                 writer.WritePropertyName("payload");
-                writer.WriteRawValue(reader.GetString(6), skipInputValidation: true);
+                writer.WriteRawValue(pii.RevealEvent(reader.GetString(6)), skipInputValidation: true); // as sent: decrypted
                 writer.WriteEndObject();
                 if (++events % FlushEvery == 0)
                 {

@@ -108,4 +108,34 @@ public interface IModelVersionGrain : IGrainWithStringKey
 
     /// <summary>Replaces the figures (reconcile --fix, from the event log).</summary>
     Task ResetAsync(ModelVersionTotals totals);
+
+    /// <summary>
+    /// An erasure's restatement of the extremes (largest latency, first and last request), which cannot be subtracted:
+    /// from now on the grain collects the extremes of every delta it applies, until <see cref="CompleteRestateAsync"/>.
+    /// </summary>
+    Task BeginRestateAsync(Guid restate);
+
+    /// <summary>
+    /// Sets the extremes to those of the log that remains (read after <see cref="BeginRestateAsync"/>) merged with the
+    /// extremes collected since: a delta applied before the begin came from events the read saw, one applied after is
+    /// merged either way (extremes merge idempotently). False when the collection was lost (the grain was deactivated
+    /// in between): the caller begins again.
+    /// </summary>
+    Task<bool> CompleteRestateAsync(Guid restate, ModelVersionExtremes remaining);
+}
+
+/// <summary>The extremes of a model version's requests in the log (null: no request with one).</summary>
+[GenerateSerializer, Immutable, Alias("sm.model-version-extremes")]
+public sealed record class ModelVersionExtremes(
+    [property: Id(0)] decimal? LatencyMaxMs,
+    [property: Id(1)] DateTimeOffset? FirstRequestAt,
+    [property: Id(2)] DateTimeOffset? LastRequestAt)
+{
+    public static readonly ModelVersionExtremes None = new(null, null, null);
+
+    /// <summary>The larger maximum, the earlier first and the later last request of both.</summary>
+    public ModelVersionExtremes Merge(decimal? latencyMaxMs, DateTimeOffset? first, DateTimeOffset? last) => new(
+        LatencyMaxMs is null ? latencyMaxMs : latencyMaxMs is null ? LatencyMaxMs : Math.Max(LatencyMaxMs.Value, latencyMaxMs.Value),
+        FirstRequestAt is null ? first : first is null ? FirstRequestAt : first < FirstRequestAt ? first : FirstRequestAt,
+        LastRequestAt is null ? last : last is null ? LastRequestAt : last > LastRequestAt ? last : LastRequestAt);
 }

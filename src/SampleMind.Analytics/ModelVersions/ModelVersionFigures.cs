@@ -54,7 +54,7 @@ public sealed class ModelVersionFigures
     /// <summary>
     /// The figures taken back when their events are erased: every additive figure negated. The extremes (largest
     /// latency, first and last request) cannot be subtracted: they are left out (null), and the erasure restates them
-    /// from the log that remains (<c>IModelVersionGrain.RestateExtremesAsync</c>).
+    /// from the log that remains (<c>ModelVersionUserRollup.AfterEraseAsync</c>).
     /// </summary>
     public ModelVersionFigures Negated() => new()
     {

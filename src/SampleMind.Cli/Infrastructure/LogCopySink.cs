@@ -2,6 +2,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using SampleMind.Analytics.Ingest;
+using SampleMind.Analytics.Privacy;
 
 namespace SampleMind.Cli.Infrastructure;
 
@@ -22,6 +23,7 @@ internal sealed class LogCopySink : IEventSink
     private readonly NpgsqlTransaction _transaction;
     private readonly NpgsqlBinaryImporter _copy;
     private readonly DateTimeOffset _receivedAt = DateTimeOffset.UtcNow;
+    private readonly PiiProtector _pii = Pii();
     private readonly Dictionary<string, long> _seq = new(StringComparer.Ordinal);
     private readonly MemoryStream _chunk = new();
     private int _chunkEvents;
@@ -37,6 +39,19 @@ internal sealed class LogCopySink : IEventSink
         _transaction = transaction;
         _copy = copy;
         StartChunk();
+    }
+
+    /// <summary>The hosts' PII protection (Privacy__PiiAtRest, Privacy__PiiKey), so a load stores what ingest would.</summary>
+    private static PiiProtector Pii()
+    {
+        try
+        {
+            return PiiProtector.FromEnvironment();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
     }
 
     public long Delivered => _completed ? _written : 0;
@@ -141,7 +156,7 @@ internal sealed class LogCopySink : IEventSink
                 await _copy.WriteAsync(e.Name, NpgsqlDbType.Text);
             }
             await _copy.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz);
-            await _copy.WriteAsync(e.Json, NpgsqlDbType.Jsonb);
+            await _copy.WriteAsync(_pii.Protect(e.Json), NpgsqlDbType.Jsonb); // as client-api stores it
             _written++;
         }
         _chunkFirstLine = _lines + 1;

@@ -62,6 +62,11 @@ public static class UserServiceCollectionExtensions
         services.AddOptions<Privacy.ErasureOptions>().BindConfiguration(Privacy.ErasureOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Privacy.ErasureStore>();
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Privacy.ErasureOptions>>().Value;
+            return new Analytics.Privacy.PiiProtector(options.PiiAtRest, options.PiiKey);
+        });
         services.AddOptions<Privacy.ErasureCrashOptions>().BindConfiguration(Privacy.ErasureCrashOptions.SectionName)
             .Validate<IHostEnvironment>((o, environment) => o.CrashAfterStage is null || !environment.IsProduction(),
                 "Privacy:Test:CrashAfterStage is a test-only fault hook (it kills the silo mid-erasure) and is refused in the Production environment")

@@ -15,11 +15,39 @@ public sealed class ModelVersionGrain(
     [PersistentState("model-training", "Default")] IPersistentState<ModelTrainingState> training)
     : CataloguedRollupGrain<ModelVersionTotals>(state, IRollupCatalogGrain.ModelVersions), IModelVersionGrain
 {
+    // An erasure's restatement in progress: its id and the extremes of the deltas applied since it began.
+    private (Guid Id, ModelVersionExtremes Collected)? _restate;
+
     protected override ModelVersionTotals Add(ModelVersionTotals totals, ModelVersionTotals delta)
     {
+        if (_restate is { } restate)
+        {
+            _restate = (restate.Id, restate.Collected.Merge(delta.LatencyMaxMs, delta.FirstRequestAt, delta.LastRequestAt));
+        }
         var sum = totals.ToFigures();
         sum.Add(delta.ToFigures());
         return sum.ToWire();
+    }
+
+    public Task BeginRestateAsync(Guid restate)
+    {
+        _restate = (restate, ModelVersionExtremes.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task<bool> CompleteRestateAsync(Guid restate, ModelVersionExtremes remaining)
+    {
+        if (_restate is not { } begun || begun.Id != restate)
+        {
+            return false;
+        }
+        _restate = null;
+        var extremes = remaining.Merge(begun.Collected.LatencyMaxMs, begun.Collected.FirstRequestAt, begun.Collected.LastRequestAt);
+        await ResetAsync(Totals with
+        {
+            LatencyMaxMs = extremes.LatencyMaxMs, FirstRequestAt = extremes.FirstRequestAt, LastRequestAt = extremes.LastRequestAt,
+        });
+        return true;
     }
 
     public Task<ModelVersionRow> GetAsync()

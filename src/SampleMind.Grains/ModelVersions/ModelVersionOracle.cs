@@ -31,6 +31,39 @@ public static class ModelVersionOracle
         )
         """;
 
+    /// <summary>
+    /// The extremes of the requests of <paramref name="keys"/> in the log without the events of
+    /// <paramref name="excludedUsers"/> (an erasure's keys, whose rows are still there): what an erasure restates.
+    /// </summary>
+    public static async Task<Dictionary<string, ModelVersionExtremes>> ExtremesAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<string> keys, IReadOnlyList<string> excludedUsers, CancellationToken cancellationToken = default)
+    {
+        var sql = $"""
+            WITH x AS (
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM dimension_values d WHERE d.dimension = 'model_version' AND d.value = model || '@' || version)
+                            THEN model || '@' || version ELSE '(other)' END AS key, ts, ms
+                FROM (SELECT ts, {Text("model")} AS model, {Text("model_version")} AS version, {Number("processing_time_ms")} AS ms
+                      FROM (SELECT ts, payload->'properties' AS p FROM user_events
+                            WHERE type = 'track' AND event = 'analysis_completed' AND user_id <> ALL(@excluded)) ev) e
+                WHERE model IS NOT NULL AND version IS NOT NULL
+            )
+            SELECT key, max(ms), min(ts), max(ts) FROM x WHERE key = ANY(@keys) GROUP BY key
+            """;
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("excluded", excludedUsers.ToArray());
+        command.Parameters.AddWithValue("keys", keys.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new Dictionary<string, ModelVersionExtremes>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[reader.GetString(0)] = new ModelVersionExtremes(
+                reader.IsDBNull(1) ? null : reader.GetDecimal(1),
+                reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+        }
+        return result;
+    }
+
     /// <summary>The figures of every model version with at least one request or feedback.</summary>
     public static async Task<SortedDictionary<string, ModelVersionFigures>> VersionsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {

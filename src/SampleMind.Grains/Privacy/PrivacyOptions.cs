@@ -11,6 +11,13 @@ public sealed class ErasureOptions
     [Required, MinLength(16)]
     public string HashKey { get; set; } = "samplemind-default-privacy-hash-key";
 
+    /// <summary>How PII in events read from Event Hubs is stored (client-api has the same key for its ingest).</summary>
+    public Analytics.Privacy.PiiAtRest PiiAtRest { get; set; } = Analytics.Privacy.PiiAtRest.Encrypt;
+
+    /// <summary>The secret the PII keys are derived from: the same on every host and the CLI.</summary>
+    [Required, MinLength(16)]
+    public string PiiKey { get; set; } = Analytics.Privacy.PiiProtector.DefaultKey;
+
     /// <summary>Whether an erasure leaves tombstones, so that retried old messages of the erased keys are not stored.</summary>
     public bool Tombstones { get; set; } = true;
 

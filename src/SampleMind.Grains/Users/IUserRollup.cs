@@ -26,6 +26,13 @@ public interface IUserRollup
     /// a per-event rollup overrides this to report its events' figures negated.
     /// </summary>
     IUserRollupCapture BeginErase(UserModel model, IReadOnlyList<EventFacts> events) => Begin(model, events);
+
+    /// <summary>
+    /// Erasure, after the negated shares reached the aggregate grains and before the job is marked subtracted:
+    /// restates from the log that remains (every key but <paramref name="erasedKeys"/>) the figures a subtraction
+    /// cannot take back (a model version's extremes). Must be safe to run again (a crash re-runs the stage).
+    /// </summary>
+    Task AfterEraseAsync(IReadOnlyList<EventFacts> erased, IReadOnlyList<string> erasedKeys, Guid jobId) => Task.CompletedTask;
 }
 
 /// <summary>What a rollup captured before the events were applied.</summary>

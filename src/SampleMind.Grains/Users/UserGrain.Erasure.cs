@@ -54,6 +54,10 @@ public sealed partial class UserGrain
                     capture.Dispose();
                 }
                 await capture.SendAsync($"erasure/{jobId:N}");
+                foreach (var rollup in rollups.All)
+                {
+                    await rollup.AfterEraseAsync(facts, keys, jobId);
+                }
                 logger.LogInformation("Erasure {JobId}: the share of {Events} events subtracted from {Grains} aggregate grains",
                     jobId, facts.Count, capture.Keys);
             }

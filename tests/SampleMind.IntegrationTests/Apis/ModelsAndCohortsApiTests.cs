@@ -128,6 +128,8 @@ public class FakeRollupCluster : DispatchProxy
         public Task<ModelVersionTotals> GetTotalsAsync() => throw new NotSupportedException();
         public Task ResetAsync(ModelVersionTotals totals) => throw new NotSupportedException();
         public Task SetTrainingAsync(ModelTraining training) => throw new NotSupportedException();
+        public Task BeginRestateAsync(Guid restate) => throw new NotSupportedException();
+        public Task<bool> CompleteRestateAsync(Guid restate, ModelVersionExtremes remaining) => throw new NotSupportedException();
     }
 
     private sealed class FakeCohort(CohortRow row) : ICohortGrain

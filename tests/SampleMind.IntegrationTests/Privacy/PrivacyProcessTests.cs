@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SampleMind.Analytics.Privacy;
 using SampleMind.IntegrationTests.Infrastructure;
 using SampleMind.IntegrationTests.Processes;
 
@@ -24,6 +25,12 @@ public sealed class PrivacyProcessTests
     private const string Anonymous = "privacy-anon-1";
     private const int Events = 2_500;
     private const string DefaultHashKey = "samplemind-default-privacy-hash-key";
+
+    // What the person sends as personal data (traits and context.ip), searched for in the tables and the host logs.
+    private static readonly string[] PiiValues = ["ada@example.com", "Ada Lovelace", "7946 0000", "Zq Crescent", "198.51.100.73"];
+
+    // The hosts run with the default PII key (README "Personal data at rest").
+    private static readonly PiiProtector Pii = new(PiiAtRest.Encrypt, PiiProtector.DefaultKey);
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
@@ -177,8 +184,19 @@ public sealed class PrivacyProcessTests
             Assert.Equal(name, (string?)e["event"]);
             Assert.Equal(ts, DateTimeOffset.Parse((string)e["timestamp"]!, CultureInfo.InvariantCulture));
             Assert.Equal(received, DateTimeOffset.Parse((string)e["receivedAt"]!, CultureInfo.InvariantCulture));
-            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(payload), e["payload"]), $"payload of {messageId}");
+            // The log holds PII encrypted; the export gives it back as sent.
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Pii.RevealEvent(payload)), e["payload"]), $"payload of {messageId}");
         }
+        var stored = JsonNode.Parse(logged.Single(e => e.MessageId == "m-0").Payload)!;
+        var asSent = exported.Single(e => (string?)e!["messageId"] == "m-0")!["payload"]!;
+        foreach (var (field, value) in new[] { ("email", "ada@example.com"), ("name", "Ada Lovelace"), ("phone", "+44 20 7946 0000"), ("address", "12 Zq Crescent, Marylebone") })
+        {
+            Assert.StartsWith(PiiProtector.EncryptedPrefix, (string?)stored["traits"]![field], StringComparison.Ordinal);
+            Assert.Equal(value, (string?)asSent["traits"]![field]);
+        }
+        Assert.StartsWith(PiiProtector.EncryptedPrefix, (string?)stored["context"]!["ip"], StringComparison.Ordinal);
+        Assert.Equal("198.51.100.73", (string?)asSent["context"]!["ip"]);
+        Assert.Equal("pro", (string?)stored["traits"]!["plan"]); // not PII: stored as sent
 
         // The user-index row, the Stripe mapping and the retention assignment.
         var index = (await db.RowsAsync(
@@ -299,12 +317,27 @@ public sealed class PrivacyProcessTests
             Assert.Equal(HttpStatusCode.BadRequest, badWindow.StatusCode);
         }
 
+        // PII at rest: not one table holds any of the person's personal data as sent (the log, the grain snapshot of
+        // 2,500 events, the index, the audit, …).
+        Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM orleans.grain_state WHERE grain_id_ext = @u", ("u", Person)) > 0,
+            "no snapshot of the person to search");
+        foreach (var pii in PiiValues)
+        {
+            Assert.Empty(await TableScan.RowsHoldingAsync(db, pii));
+        }
+        // The scan finds what is there: the person's id in the log, the index and the snapshot.
+        var holdingId = await TableScan.RowsHoldingAsync(db, Person);
+        foreach (var column in new[] { "public.user_events.user_id", "public.user_index.user_id", "orleans.grain_state.grain_id_ext" })
+        {
+            Assert.Contains(holdingId, r => r.StartsWith(column + ": ", StringComparison.Ordinal));
+        }
+
         // No PII in either host's log output (stdout and stderr, as captured since start).
         foreach (var host in new[] { silo, client })
         {
             var output = host.StandardOutput + host.StandardError;
             Assert.True(output.Length > 0, $"{host.Name} logged nothing: the scan would prove nothing");
-            foreach (var pii in new[] { "ada@example.com", "Ada Lovelace", "7946 0000", "Zq Crescent", "198.51.100.73" })
+            foreach (var pii in PiiValues)
             {
                 Assert.False(output.Contains(pii, StringComparison.OrdinalIgnoreCase), $"{host.Name} logged '{pii}'");
             }

@@ -32,9 +32,13 @@ namespace SampleMind.Ingest.EventHubs;
 public sealed class SegmentEventHubDataAdapter(
     Serializer serializer,
     TimeProvider timeProvider,
-    ILogger<SegmentEventHubDataAdapter> logger) : IEventHubDataAdapter
+    ILogger<SegmentEventHubDataAdapter> logger,
+    Analytics.Privacy.PiiProtector? pii = null) : IEventHubDataAdapter
 {
     private static readonly Meter Meter = new("SampleMind.Ingest");
+
+    // Personal data protected before the user grain stores it; the hosts register the configured protector.
+    private Analytics.Privacy.PiiProtector Protector { get; } = pii ?? Analytics.Privacy.PiiProtector.FromEnvironment();
     private static readonly Counter<long> InvalidMessagesCounter = Meter.CreateCounter<long>(
         "samplemind.ingest.eventhubs.invalid_messages", unit: "{message}", description: "Event Hubs messages skipped as invalid Segment JSON");
     private static readonly Counter<long> EventsCounter = Meter.CreateCounter<long>(
@@ -153,7 +157,7 @@ public sealed class SegmentEventHubDataAdapter(
         [
             .. users.Select(u => new UserEventBatch(
                 u.UserKey,
-                [.. u.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, e.Json))])),
+                [.. u.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, Protector.Protect(e.Json)))])),
         ];
         return new ReadOutcome(StreamId.Create(SegmentStream.Namespace, batches[0].UserKey), partition, batches, Problem: null);
     }
