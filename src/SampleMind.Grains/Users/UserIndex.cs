@@ -61,12 +61,23 @@ public interface IUserIndexSink
 /// (driven by the rollup flush service, so a graceful stop writes what is pending); an older score never overwrites a
 /// newer one.
 /// </summary>
-public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<PostgresUserIndex> logger) : IUserIndexSink, IRollupFlushTarget
+/// <remarks>
+/// An erased person's row is never written again: a row posted before the erasure (on another silo, by the activation
+/// the person had before their grain moved) that reaches PostgreSQL after the erasure's deletion is dropped, because
+/// the person's key has a tombstone (<c>erasure_tombstones</c>, the keyed hash of <see cref="Privacy.ErasureOptions.HashKey"/>).
+/// </remarks>
+public sealed class PostgresUserIndex(
+    NpgsqlDataSource dataSource,
+    ILogger<PostgresUserIndex> logger,
+    Microsoft.Extensions.Options.IOptions<Privacy.ErasureOptions>? erasure = null) : IUserIndexSink, IRollupFlushTarget
 {
     private const string UpsertSql = """
         INSERT INTO user_index AS i (user_id, segment, risk_score, risk_level, ltv, realized_revenue, model_version, last_active_at, scored_at)
-        SELECT * FROM unnest(@u, @s, @r, @l, @v, @rr, @m, @a, @t) AS r(user_id)
+        SELECT r.user_id, r.segment, r.risk_score, r.risk_level, r.ltv, r.realized_revenue, r.model_version, r.last_active_at, r.scored_at
+        FROM unnest(@u, @s, @r, @l, @v, @rr, @m, @a, @t, @h)
+             AS r(user_id, segment, risk_score, risk_level, ltv, realized_revenue, model_version, last_active_at, scored_at, user_hash)
         WHERE NOT EXISTS (SELECT 1 FROM identity_links l WHERE l.merged_id = r.user_id) -- a merged key has no row of its own
+          AND NOT EXISTS (SELECT 1 FROM erasure_tombstones t WHERE t.user_hash = r.user_hash) -- nor an erased one
         ON CONFLICT (user_id) DO UPDATE SET
             segment = excluded.segment, risk_score = excluded.risk_score, risk_level = excluded.risk_level, ltv = excluded.ltv,
             realized_revenue = excluded.realized_revenue, model_version = excluded.model_version,
@@ -74,6 +85,8 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         WHERE i.scored_at <= excluded.scored_at
         """;
 
+    // Without the erasure options (tombstones off, or a host without erasure) no row is fenced.
+    private readonly string? _hashKey = erasure?.Value is { Tombstones: true } options ? options.HashKey : null;
     private readonly Lock _lock = new();
     private Dictionary<string, UserIndexRow> _pending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _flushing = new(1, 1);
@@ -208,6 +221,7 @@ public sealed class PostgresUserIndex(NpgsqlDataSource dataSource, ILogger<Postg
         Add(command, "m", NpgsqlDbType.Text, rows.Select(r => r.ModelVersion));
         Add(command, "a", NpgsqlDbType.TimestampTz, rows.Select(r => r.LastActiveAt));
         Add(command, "t", NpgsqlDbType.TimestampTz, rows.Select(r => r.ScoredAt));
+        Add(command, "h", NpgsqlDbType.Text, rows.Select(r => _hashKey is null ? "" : Analytics.Privacy.PersonHash.Of(_hashKey, r.UserId)));
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

@@ -83,6 +83,31 @@ public sealed class UserIndexTests(ClusterFixture fixture)
         await TestSupport.EventuallyAsync(async () => Differences(later, await ReadTableAsync()));
     }
 
+    [Fact]
+    public async Task ARowPostedForAnErasedPerson_IsNotWritten_WhileTheOthersAre()
+    {
+        // The race an erasure leaves with several silos: a row the person's earlier activation posted to another silo's
+        // write-behind reaches PostgreSQL after the erasure deleted theirs. The tombstone keeps it out.
+        var services = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).ServiceProvider;
+        var index = services.GetRequiredService<PostgresUserIndex>();
+        var hashKey = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Privacy.ErasureOptions>>().Value.HashKey;
+        const string erased = "ix-fence-erased", kept = "ix-fence-kept";
+        await fixture.Database.ExecuteAsync("insert into erasure_tombstones (user_hash, job_id) values (@h, @j)",
+            ("h", Analytics.Privacy.PersonHash.Of(hashKey, erased)), ("j", Guid.NewGuid()));
+        try
+        {
+            var now = fixture.Time.GetUtcNow();
+            index.Post(new UserIndexRow(erased, "regulars", 0.4, "MEDIUM", 12m, 5m, "rules", now, now));
+            index.Post(new UserIndexRow(kept, "regulars", 0.3, "LOW", 10m, 4m, "rules", now, now));
+            await index.FlushAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(["ix-fence-kept"], await fixture.Database.RowsAsync("select user_id from user_index where user_id like 'ix-fence-%'"));
+        }
+        finally
+        {
+            await fixture.Database.ExecuteAsync("delete from user_index where user_id like 'ix-fence-%'");
+        }
+    }
+
     private async Task<RiskView[]> RiskOfEveryUserAsync(string[] users)
         => (await Task.WhenAll(users.Select(u => fixture.Client.GetGrain<IUserGrain>(u).GetRiskAsync()))).Select(r => r!).ToArray();
 
