@@ -24,6 +24,11 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>How many silos the cluster starts with.</summary>
     protected virtual short Silos => 1;
 
+    /// <summary>Services a derived fixture adds or configures after the product's own.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async ValueTask InitializeAsync()
     {
         Database = await PostgresDatabase.CreateAsync();
@@ -39,6 +44,7 @@ public class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(Database.ConnectionString));
             silo.Services.Configure<UserGrainOptions>(o => o.SnapshotEveryEvents = 500);
             silo.Services.AddSampleMindUsers();
+            ConfigureServices(silo.Services);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -90,7 +90,7 @@ public sealed class UserIndexTests(ClusterFixture fixture)
         // write-behind reaches PostgreSQL after the erasure deleted theirs. The tombstone keeps it out.
         var services = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).ServiceProvider;
         var index = services.GetRequiredService<PostgresUserIndex>();
-        var hashKey = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Privacy.ErasureOptions>>().Value.HashKey;
+        var hashKey = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SampleMind.Privacy.ErasureOptions>>().Value.HashKey;
         const string erased = "ix-fence-erased", kept = "ix-fence-kept";
         await fixture.Database.ExecuteAsync("insert into erasure_tombstones (user_hash, job_id) values (@h, @j)",
             ("h", Analytics.Privacy.PersonHash.Of(hashKey, erased)), ("j", Guid.NewGuid()));
