@@ -89,6 +89,10 @@ public sealed class RetentionProcessTests(ITestOutputHelper output)
         var activeBefore = JsonNode.Parse(await http.GetStringAsync($"/api/users/{Active}", ct))!;
         Assert.Equal(9, activeBefore["eventsApplied"]!.GetValue<int>());
 
+        // The silo scheduled the daily run (a reminder of the retention grain, period 1 day).
+        Assert.Equal(["86400000"], await Eventually.GetAsync(
+            () => db.RowsAsync("select period_ms::text from orleans.reminders where reminder_name = 'retention'"), p => p.Count > 0));
+
         // A dry run counts and deletes nothing.
         var dry = await cluster.RunCliAsync(ct, "retention", "run", "--dry-run");
         Assert.True(dry.ExitCode == 0, dry.Output);
