@@ -43,13 +43,13 @@ public sealed class RetentionRunCommand : AsyncCommand<RetentionRunSettings>
     public static IEnumerable<string> Describe(RetentionRunResult run)
     {
         static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
-        var verb = run.DryRun ? "would delete" : "deleted";
+        var (verb, kept) = run.DryRun ? ("would delete", "would keep") : ("deleted", "kept");
         yield return $"retention run {run.RunId:N}{(run.DryRun ? " (dry run: nothing deleted)" : "")}";
         yield return $"cut-offs: raw events before {run.AnalyticsBefore:yyyy-MM-dd} (a Monday), financial events before {run.FinancialBefore:yyyy-MM-dd}, "
             + $"inactive: last event before {run.InactiveBefore.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} ({run.InactiveAction})";
         yield return $"inactive people: {(run.DryRun ? "would erase" : "erased")} {N(run.InactiveUsersErased)} ({N(run.InactiveEventsErased)} events)";
-        yield return $"raw events: {verb} {N(run.AnalyticsEventsDeleted)}, kept {N(run.AnalyticsEventsKept ?? 0)}";
-        yield return $"financial events: {verb} {N(run.FinancialEventsDeleted)}, kept {N(run.FinancialEventsKept ?? 0)}";
+        yield return $"raw events: {verb} {N(run.AnalyticsEventsDeleted)}, {kept} {N(run.AnalyticsEventsKept ?? 0)}";
+        yield return $"financial events: {verb} {N(run.FinancialEventsDeleted)}, {kept} {N(run.FinancialEventsKept ?? 0)}";
         yield return $"users trimmed: {N(run.UsersTrimmed)}";
     }
 }
@@ -64,8 +64,9 @@ public sealed class RetentionRunsCommand : AsyncCommand<DbSettings>
         foreach (var run in runs)
         {
             var error = run.LastError is { } e ? $"; error: {e}" : "";
+            var (delete, erase) = run.DryRun ? ("would delete", "would erase") : ("deleted", "erased");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{run.StartedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {run.State}{(run.DryRun ? " dry-run" : "")} raw<{run.AnalyticsBefore:yyyy-MM-dd} deleted {run.AnalyticsEventsDeleted} raw, {run.FinancialEventsDeleted} financial; erased {run.InactiveUsersErased} inactive{error}"));
+                $"{run.StartedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {run.State}{(run.DryRun ? " dry-run" : "")} raw<{run.AnalyticsBefore:yyyy-MM-dd} {delete} {run.AnalyticsEventsDeleted} raw, {run.FinancialEventsDeleted} financial; {erase} {run.InactiveUsersErased} inactive{error}"));
         }
         Console.WriteLine($"{runs.Length} run{(runs.Length == 1 ? "" : "s")}");
         return 0;

@@ -100,8 +100,8 @@ public sealed class RetentionProcessTests(ITestOutputHelper output)
         Assert.Equal(
             [
                 "inactive people: would erase 1 (3 events)",
-                "raw events: would delete 3, kept 4",
-                "financial events: would delete 1, kept 3",
+                "raw events: would delete 3, would keep 4",
+                "financial events: would delete 1, would keep 3",
                 "users trimmed: 1",
             ],
             dry.Output.Trim().Split('\n')[2..]);
@@ -183,6 +183,13 @@ public sealed class RetentionProcessTests(ITestOutputHelper output)
             ],
             again.Output.Trim().Split('\n')[2..]);
         Assert.Equal(7L, await db.ScalarAsync<long>("select count(*) from user_events"));
+        var runs = await cluster.RunCliAsync(ct, "retention", "runs");
+        Assert.True(runs.ExitCode == 0, runs.Output);
+        var runLines = runs.Output.Trim().Split('\n');
+        Assert.Equal("3 runs", runLines[^1]);
+        Assert.EndsWith($"done raw<{Cutoffs.AnalyticsBefore:yyyy-MM-dd} deleted 0 raw, 0 financial; erased 0 inactive", runLines[0], StringComparison.Ordinal);
+        Assert.EndsWith($"done raw<{Cutoffs.AnalyticsBefore:yyyy-MM-dd} deleted 3 raw, 1 financial; erased 1 inactive", runLines[1], StringComparison.Ordinal);
+        Assert.EndsWith($"done dry-run raw<{Cutoffs.AnalyticsBefore:yyyy-MM-dd} would delete 3 raw, 1 financial; would erase 1 inactive", runLines[2], StringComparison.Ordinal);
         output.WriteLine(reconciled.Trim().Split('\n')[^1]);
     }
 
