@@ -98,10 +98,17 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource)
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    /// <summary>Writes a run's row as 'running', before it removes anything.</summary>
+    /// <summary>
+    /// Writes a run's row as 'running', before it removes anything; a run still 'running' is one whose silo died (the one
+    /// grain runs one run at a time) and is marked 'failed' as interrupted: this run does what it left.
+    /// </summary>
     public async Task StartAsync(Guid runId, bool dryRun, RetentionCutoffs cutoffs, InactiveUserAction action, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
+            WITH interrupted AS (
+                UPDATE retention_runs SET state = 'failed', finished_at = now(),
+                    last_error = 'interrupted (its silo stopped mid-run); a later run finished its work'
+                WHERE state = 'running')
             INSERT INTO retention_runs (id, dry_run, state, analytics_before, financial_before, inactive_before, inactive_action)
             VALUES (@id, @d, 'running', @a, @f, @i, @x)
             """);

@@ -171,7 +171,11 @@ public sealed class RetentionProcessTests(ITestOutputHelper output)
         Assert.Contains($"the event log was trimmed by retention: days before {Cutoffs.ReconcileFrom:yyyy-MM-dd} are not compared", reconciled,
             StringComparison.Ordinal);
 
-        // A second run removes nothing.
+        // A second run removes nothing, and marks the record of a run whose silo died mid-way (simulated: its row alone) interrupted.
+        await db.ExecuteAsync("""
+            insert into retention_runs (id, dry_run, state, started_at, analytics_before, financial_before, inactive_before, inactive_action)
+            values (gen_random_uuid(), false, 'running', now() - interval '1 hour', @a, @f, now() - interval '90 days', 'erase')
+            """, ("a", Cutoffs.AnalyticsBefore), ("f", Cutoffs.FinancialBefore));
         var again = await cluster.RunCliAsync(ct, "retention", "run");
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Equal(
@@ -186,7 +190,10 @@ public sealed class RetentionProcessTests(ITestOutputHelper output)
         var runs = await cluster.RunCliAsync(ct, "retention", "runs");
         Assert.True(runs.ExitCode == 0, runs.Output);
         var runLines = runs.Output.Trim().Split('\n');
-        Assert.Equal("3 runs", runLines[^1]);
+        Assert.Equal("4 runs", runLines[^1]);
+        Assert.EndsWith("failed raw<" + Cutoffs.AnalyticsBefore.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            + " deleted 0 raw, 0 financial; erased 0 inactive; error: interrupted (its silo stopped mid-run); a later run finished its work",
+            runLines[3], StringComparison.Ordinal);
         Assert.EndsWith($"done raw<{Cutoffs.AnalyticsBefore:yyyy-MM-dd} deleted 0 raw, 0 financial; erased 0 inactive", runLines[0], StringComparison.Ordinal);
         Assert.EndsWith($"done raw<{Cutoffs.AnalyticsBefore:yyyy-MM-dd} deleted 3 raw, 1 financial; erased 1 inactive", runLines[1], StringComparison.Ordinal);
         Assert.EndsWith($"done dry-run raw<{Cutoffs.AnalyticsBefore:yyyy-MM-dd} would delete 3 raw, 1 financial; would erase 1 inactive", runLines[2], StringComparison.Ordinal);
