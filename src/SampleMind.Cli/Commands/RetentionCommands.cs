@@ -65,8 +65,11 @@ public sealed class RetentionRunsCommand : AsyncCommand<DbSettings>
         {
             var error = run.LastError is { } e ? $"; error: {e}" : "";
             var (delete, erase) = run.DryRun ? ("would delete", "would erase") : ("deleted", "erased");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{run.StartedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {run.State}{(run.DryRun ? " dry-run" : "")} raw<{run.AnalyticsBefore:yyyy-MM-dd} {delete} {run.AnalyticsEventsDeleted} raw, {run.FinancialEventsDeleted} financial; {erase} {run.InactiveUsersErased} inactive{error}"));
+            var head = string.Create(CultureInfo.InvariantCulture,
+                $"{run.StartedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {run.State}{(run.DryRun ? " dry-run" : "")} raw<{run.AnalyticsBefore:yyyy-MM-dd}");
+            var counts = string.Create(CultureInfo.InvariantCulture,
+                $"{delete} {run.AnalyticsEventsDeleted} raw, {run.FinancialEventsDeleted} financial; {erase} {run.InactiveUsersErased} inactive");
+            Console.WriteLine($"{head} {counts}{error}");
         }
         Console.WriteLine($"{runs.Length} run{(runs.Length == 1 ? "" : "s")}");
         return 0;

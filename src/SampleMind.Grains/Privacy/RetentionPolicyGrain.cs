@@ -72,8 +72,10 @@ public sealed class RetentionPolicyGrain(
             result = dryRun ? await CountAsync(cutoffs, o.InactiveUsers, result) : await RemoveAsync(runId, cutoffs, o.InactiveUsers, result);
             await store.FinishAsync(runId, result, error: null);
             logger.LogInformation(
-                "Retention run {RunId} (dry run {DryRun}): {Erased} inactive people erased ({ErasedEvents} events), {Analytics} raw and {Financial} financial events deleted from {Users} users",
-                runId, dryRun, result.InactiveUsersErased, result.InactiveEventsErased, result.AnalyticsEventsDeleted, result.FinancialEventsDeleted, result.UsersTrimmed);
+                "Retention run {RunId} (dry run {DryRun}): {Erased} inactive people erased ({ErasedEvents} events), "
+                + "{Analytics} raw and {Financial} financial events deleted from {Users} users",
+                runId, dryRun, result.InactiveUsersErased, result.InactiveEventsErased,
+                result.AnalyticsEventsDeleted, result.FinancialEventsDeleted, result.UsersTrimmed);
             return result with { State = "done", FinishedAt = timeProvider.GetUtcNow() };
         }
         catch (Exception exception)

@@ -23,7 +23,10 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource)
         analytics_events_kept, financial_events_kept, started_at, finished_at, last_error
         """;
 
-    /// <summary>Deletes <paramref name="userId"/>'s rows the cut-offs remove, at or below <paramref name="appliedSeq"/>; returns (raw, financial).</summary>
+    /// <summary>
+    /// Deletes <paramref name="userId"/>'s rows the cut-offs remove, at or below <paramref name="appliedSeq"/>; returns
+    /// (raw, financial).
+    /// </summary>
     public async Task<(long Analytics, long Financial)> DeleteBeforeAsync(
         string userId, long appliedSeq, DateOnly analyticsBefore, DateOnly financialBefore, CancellationToken cancellationToken = default)
     {
@@ -102,7 +105,8 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource)
     /// Writes a run's row as 'running', before it removes anything; a run still 'running' is one whose silo died (the one
     /// grain runs one run at a time) and is marked 'failed' as interrupted: this run does what it left.
     /// </summary>
-    public async Task StartAsync(Guid runId, bool dryRun, RetentionCutoffs cutoffs, InactiveUserAction action, CancellationToken cancellationToken = default)
+    public async Task StartAsync(
+        Guid runId, bool dryRun, RetentionCutoffs cutoffs, InactiveUserAction action, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             WITH interrupted AS (
