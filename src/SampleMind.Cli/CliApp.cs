@@ -73,6 +73,14 @@ internal static class CliApp
                     .WithDescription("Read customers, subscriptions, paid invoices and refunds from Stripe's API and deliver them to POST /webhooks/stripe as signed events (idempotent with the webhooks).")
                     .WithExample("stripe", "backfill", "--api-key", "rk_live_…", "--target", "http://127.0.0.1:5080");
             });
+            config.AddBranch("retention", retention =>
+            {
+                retention.SetDescription("The retention policies (Privacy:Retention): raw events past the analytics horizon, financial events past 7 years, inactive people.");
+                retention.AddCommand<RetentionRunCommand>("run")
+                    .WithDescription("Run the silos' retention job now and print what it removed and kept per class (--dry-run: count only).")
+                    .WithExample("retention", "run", "--dry-run");
+                retention.AddCommand<RetentionRunsCommand>("runs").WithDescription("The latest retention runs' records, newest first.");
+            });
             config.AddBranch("db", db =>
             {
                 db.SetDescription("The PostgreSQL schema (Orleans providers and the user event log).");

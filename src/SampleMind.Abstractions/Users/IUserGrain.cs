@@ -38,6 +38,15 @@ public interface IUserGrain : IGrainWithStringKey
     /// deletes every row of theirs. Idempotent: a re-run after a crash continues from the stage the job reached.
     /// </summary>
     Task<ErasureResult> EraseAsync(Guid jobId);
+
+    /// <summary>
+    /// Retention: deletes this person's logged events before the cut-offs (raw events before
+    /// <paramref name="analyticsBefore"/>, financial ones before <paramref name="financialBefore"/>), after a snapshot
+    /// that holds every event applied, so the user's state, its snapshot and the log agree; the aggregates keep their
+    /// share. From then on events older than the cut-offs are acked as duplicates and not stored (a retry of a trimmed
+    /// message must not come back). Idempotent. A merged key forwards to its person.
+    /// </summary>
+    Task<Privacy.RetentionTrimResult> ApplyRetentionAsync(DateOnly analyticsBefore, DateOnly financialBefore);
 }
 
 /// <summary>What an erasure removed: the person, how many keys (their id and merged ids) and how many logged events.</summary>

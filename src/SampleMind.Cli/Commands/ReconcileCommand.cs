@@ -67,6 +67,19 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         {
             throw new CliException($"--from {from:yyyy-MM-dd} is after --to {to:yyyy-MM-dd}", 2);
         }
+        // A log trimmed by retention holds only part of the days before the cut-off (and of every lifetime figure): --check
+        // compares the day figures from the Monday after the cut-off on, and leaves the lifetime figures (see README).
+        var retainedFrom = await CliDatabase.RunAsync(dataSource, ds => Privacy.RetentionStore.ReconcileFromAsync(ds, cancellationToken));
+        if (settings.Check && retainedFrom is { } floor && from < floor)
+        {
+            Console.WriteLine($"the event log was trimmed by retention: days before {floor:yyyy-MM-dd} are not compared");
+            from = floor;
+            to = to < from ? from : to;
+        }
+        if (settings.Fix && retainedFrom is { } fixFloor && from < fixFloor)
+        {
+            throw new CliException($"the event log was trimmed by retention: --fix --from must be {fixFloor:yyyy-MM-dd} or later (the days before keep their figures)", 2);
+        }
         var days = await CliDatabase.RunAsync(dataSource, ds => KpiOracle.DaysAsync(ds, from, to,
             Enum.Parse<Analytics.Users.RevenueSource>(settings.RevenueSource, ignoreCase: true), cancellationToken));
         var weeks = await CliDatabase.RunAsync(dataSource, ds => KpiOracle.WeeksAsync(ds, from, to, cancellationToken));
@@ -84,15 +97,15 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             {
                 await client.GetGrain<IKpiWeekGrain>(week).ResetAsync(weeks.GetValueOrDefault(week));
             }
-            var rewritten = await Reconcile.CampaignFunnelReconciler.FixAsync(client, dataSource, cancellationToken);
-            AnsiConsole.MarkupLine($"[green]fixed[/] {rewritten} campaign and funnel grains from the whole event log");
             AnsiConsole.MarkupLine($"[green]fixed[/] {to.DayNumber - from.DayNumber + 1} days and {weekKeys.Count} ISO weeks from the event log ({from:yyyy-MM-dd}..{to:yyyy-MM-dd})");
-            var (versionsFixed, cohortsFixed) = await ModelVersionAndCohortReconciler.FixAsync(client, dataSource, cancellationToken);
-            AnsiConsole.MarkupLine($"[green]fixed[/] {versionsFixed} model versions and {cohortsFixed} cohorts from the whole event log");
-            await SegmentReconciler.FixAsync(client, dataSource, cancellationToken);
-            AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
-            var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
-            AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
+            if (retainedFrom is not null)
+            {
+                Console.WriteLine("not rewritten after a retention trim (the log no longer holds their whole history): campaigns, funnels, model versions, cohorts, segments, experiments");
+            }
+            else
+            {
+                await FixLifetimeFiguresAsync(client, dataSource, cancellationToken);
+            }
             var mrrFixed = await MrrReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine($"[green]fixed[/] {mrrFixed} MRR months from the stored Stripe events");
             return 0;
@@ -122,15 +135,36 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
                 Console.WriteLine($"{week} wap: live {live} ≠ sql {sql}");
             }
         }
-        differences += await ModelVersionAndCohortReconciler.CheckAsync(client, dataSource, cancellationToken);
-        differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
-        differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
-        differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
+        if (retainedFrom is null)
+        {
+            differences += await ModelVersionAndCohortReconciler.CheckAsync(client, dataSource, cancellationToken);
+            differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
+            differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
+            differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
+        }
+        else
+        {
+            // Their SQL reads each person's whole history (signup, first touch, the segment path), which the trim cut short.
+            Console.WriteLine("not compared after a retention trim: model versions, cohorts, campaigns, funnels, segments, experiments (lifetime figures)");
+        }
         differences += await IdentityReconciler.CheckAsync(dataSource, cancellationToken);
         differences += await MrrReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;
+    }
+
+    /// <summary>Rewrites the figures that span the whole event log (campaigns, funnels, model versions, cohorts, segments, experiments).</summary>
+    private static async Task FixLifetimeFiguresAsync(IClusterClient client, Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var rewritten = await Reconcile.CampaignFunnelReconciler.FixAsync(client, dataSource, cancellationToken);
+        AnsiConsole.MarkupLine($"[green]fixed[/] {rewritten} campaign and funnel grains from the whole event log");
+        var (versionsFixed, cohortsFixed) = await ModelVersionAndCohortReconciler.FixAsync(client, dataSource, cancellationToken);
+        AnsiConsole.MarkupLine($"[green]fixed[/] {versionsFixed} model versions and {cohortsFixed} cohorts from the whole event log");
+        await SegmentReconciler.FixAsync(client, dataSource, cancellationToken);
+        AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
+        var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
+        AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
     }
 
     private static IEnumerable<(string Field, string? Live, string? Sql)> Fields(KpiDayRowValues live, KpiDayRowValues sql)

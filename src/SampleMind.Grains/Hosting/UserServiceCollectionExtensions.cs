@@ -72,16 +72,23 @@ public static class UserServiceCollectionExtensions
                 "Privacy:Test:CrashAfterStage is a test-only fault hook (it kills the silo mid-erasure) and is refused in the Production environment")
             .ValidateOnStart();
         services.TryAddSingleton<Privacy.ErasureCrashHook>();
+        services.AddOptions<Privacy.RetentionOptions>().BindConfiguration(Privacy.RetentionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.FinancialDays >= o.AnalyticsDays,
+                "Privacy:Retention:FinancialDays must not be shorter than AnalyticsDays (financial records outlive the raw events)")
+            .ValidateOnStart();
+        services.TryAddSingleton<Privacy.RetentionStore>();
         return services;
     }
 
-    /// <summary>The silo's erasure job runner (claims the jobs client-api writes, under a lease).</summary>
+    /// <summary>The silo's erasure job runner (claims the jobs client-api writes, under a lease) and the retention job's schedule.</summary>
     public static IServiceCollection AddSampleMindErasureRunner(this IServiceCollection services)
     {
         services.AddSampleMindErasure();
         services.TryAddSingleton<Privacy.ErasureRunner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, Privacy.ErasureRunner>(
             sp => sp.GetRequiredService<Privacy.ErasureRunner>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, Privacy.RetentionScheduler>());
         return services;
     }
 

@@ -72,6 +72,34 @@ public sealed class ErasureStore(NpgsqlDataSource dataSource, IOptions<ErasureOp
         return await reader.ReadAsync(cancellationToken) ? new ClaimedErasure(reader.GetGuid(0), reader.GetString(1)) : null;
     }
 
+    /// <summary>
+    /// A job for <paramref name="userId"/> requested by <paramref name="requestedBy"/> and held by <paramref name="owner"/>
+    /// under the lease (so the runners leave it to the caller, and take it over if the caller dies), or the person's open
+    /// job when one exists. The retention job erases inactive people through this.
+    /// </summary>
+    public async Task<Guid> RequestAsync(string userId, string requestedBy, string owner, CancellationToken cancellationToken = default)
+    {
+        const string sql = """
+            WITH added AS (
+                INSERT INTO erasure_jobs (id, user_hash, user_id, state, requested_by, lease_owner, lease_until, attempts)
+                VALUES (@id, @h, @u, 'queued', @r, @o, now() + @l, 1)
+                ON CONFLICT (user_hash) WHERE state <> 'done' DO NOTHING
+                RETURNING id)
+            SELECT id FROM added
+            UNION ALL
+            SELECT id FROM erasure_jobs WHERE user_hash = @h AND state <> 'done' AND NOT EXISTS (SELECT 1 FROM added)
+            """;
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("id", Guid.NewGuid());
+        command.Parameters.AddWithValue("h", HashOf(userId));
+        command.Parameters.AddWithValue("u", userId);
+        command.Parameters.AddWithValue("r", requestedBy);
+        command.Parameters.AddWithValue("o", owner);
+        command.Parameters.AddWithValue("l", options.Value.JobLease);
+        return (Guid)(await command.ExecuteScalarAsync(cancellationToken)
+            ?? throw new InvalidOperationException($"the erasure job of a retention run was neither added nor found; retry"));
+    }
+
     /// <summary>Gives a failed job back: another attempt after <paramref name="retryAfter"/>, the error kept.</summary>
     public async Task ReleaseAsync(Guid jobId, string error, TimeSpan retryAfter, CancellationToken cancellationToken = default)
     {

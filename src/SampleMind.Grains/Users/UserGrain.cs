@@ -24,6 +24,7 @@ public sealed partial class UserGrain(
     IUserIndexSink index,
     Privacy.ErasureStore erasures,
     Privacy.ErasureCrashHook erasureCrashHook,
+    Privacy.RetentionStore retention,
     RollupFlushService flushes,
     DimensionRegistry dimensions,
     Experiments.ExperimentDefinitions experiments,
@@ -93,6 +94,7 @@ public sealed partial class UserGrain(
         }
 
         _appliedSeq = state.State.AppliedSeq;
+        _retained = RetainedOf(state.State);
         if (state.State.Model is { Length: > 0 } bytes)
         {
             if (UserSnapshots.Read(bytes) is { } model)
@@ -161,12 +163,13 @@ public sealed partial class UserGrain(
     private async Task<IngestResult> IngestHereAsync(UserEvent[] events)
     {
 
-        // Parse before anything is stored: an event the model cannot read must never reach the log.
+        // Parse before anything is stored; an event older than the retention cut-offs this log was trimmed to is acked as a
+        // duplicate and not stored (a retried trimmed message must not come back and change a day that is no longer checked).: an event the model cannot read must never reach the log.
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var accepted = new List<(UserEvent Event, EventFacts Facts)>(events.Length);
         foreach (var e in events)
         {
-            if (seen.Add(e.MessageId))
+            if (seen.Add(e.MessageId) && _retained?.Deletes(e.Type, e.Name, e.Timestamp) != true)
             {
                 accepted.Add((e, EventFacts.Parse(e.Json)));
             }
