@@ -27,9 +27,9 @@ public static class ChurnModelFeatures
         "days_since_last_active", "account_age_days", "paid_plan", "trial_plan", "active_days_7", "active_days_30",
         "analyses_7d", "analyses_30d", "monthly_revenue", "lifetime_revenue", "days_since_cancel",
         "payment_failures_in_row", "days_since_payment_failure", "days_since_payment", "days_since_support_ticket",
-        "support_tickets_14d",
+        "support_tickets_14d", "payment_failures_total",
         "active_days_14", "active_days_prior_14", "history_active_rate", "active_7d_vs_history", "active_14d_vs_history",
-        "silent_days", "longest_earlier_silence", "silence_vs_longest",
+        "silent_days", "longest_earlier_silence", "silence_vs_longest", "active_weighted_vs_history",
     ];
 
     public static int Count => Names.Count;
@@ -67,9 +67,10 @@ public static class ChurnModelFeatures
             Plans.IsPaid(plan) ? 1 : 0, plan == Plans.Trial ? 1 : 0, active7, active30, analyses7, analyses30,
             (float)model.MonthlyRevenue, (float)model.LifetimeRevenue, (float)cancel,
             signals.PaymentFailuresInRow, (float)signals.DaysSincePaymentFailure, (float)signals.DaysSincePayment,
-            (float)signals.DaysSinceSupportTicket, signals.SupportTickets14d,
+            (float)signals.DaysSinceSupportTicket, signals.SupportTickets14d, signals.PaymentFailuresTotal,
             activity.ActiveDays14, activity.ActiveDaysPrior14, (float)activity.HistoryActiveRate, (float)activity.Recent7VsHistory,
             (float)activity.Recent14VsHistory, activity.SilentDays, activity.LongestEarlierSilence, (float)activity.SilenceVsLongest,
+            (float)activity.WeightedVsHistory,
         ];
     }
 
@@ -104,6 +105,7 @@ public static class ChurnModelFeatures
             "days_since_payment" => value < NoEventDays ? Text($"last paid {whole:0} days ago") : "never paid",
             "days_since_support_ticket" => value < NoEventDays ? Text($"a support ticket {whole:0} days ago") : "no support ticket",
             "support_tickets_14d" => Text($"{value:0} support ticket{Plural(value)} in 14 days"),
+            "payment_failures_total" => Text($"{value:0} failed payment{Plural(value)} so far"),
             "active_days_14" => Text($"active {value:0} of the last 14 days"),
             "active_days_prior_14" => Text($"active {value:0} of the 14 days before"),
             "history_active_rate" => Text($"active on {value * 100:0}% of days"),
@@ -112,6 +114,7 @@ public static class ChurnModelFeatures
             "silent_days" => Text($"silent for {value:0} days"),
             "longest_earlier_silence" => Text($"longest earlier silence {value:0} days"),
             "silence_vs_longest" => Text($"silent {value:0.#}× as long as ever before"),
+            "active_weighted_vs_history" => Text($"lately active {value * 100:0}% as often as usual"),
             _ => Text($"{feature} = {value:0.##}"),
         };
     }

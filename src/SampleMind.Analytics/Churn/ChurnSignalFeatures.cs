@@ -12,12 +12,14 @@ namespace SampleMind.Analytics.Churn;
 /// <param name="DaysSincePayment">Days since the last payment_succeeded (the renewal's phase; <see cref="ChurnModelFeatures.NoEventDays"/> when none).</param>
 /// <param name="DaysSinceSupportTicket">Days since the last support_ticket_opened (<see cref="ChurnModelFeatures.NoEventDays"/> when none).</param>
 /// <param name="SupportTickets14d">support_ticket_opened events in the last 14 days.</param>
+/// <param name="PaymentFailuresTotal">Every payment_failed so far: how often this person's card fails.</param>
 public readonly record struct ChurnSignalFeatures(
     int PaymentFailuresInRow,
     double DaysSincePaymentFailure,
     double DaysSincePayment,
     double DaysSinceSupportTicket,
-    int SupportTickets14d)
+    int SupportTickets14d,
+    int PaymentFailuresTotal)
 {
     /// <summary>The signals of <paramref name="model"/> from its events at or before <paramref name="at"/>.</summary>
     public static ChurnSignalFeatures Of(UserModel model, DateTimeOffset at)
@@ -32,12 +34,16 @@ public readonly record struct ChurnSignalFeatures(
             }
         }
         var resetAt = Math.Max(lastPayment, Last(model.CancellationTicks, now));
-        var inRow = 0;
+        int inRow = 0, total = 0;
         foreach (var t in model.PaymentFailureTicks)
         {
-            if (t > resetAt && t <= now)
+            if (t <= now)
             {
-                inRow++;
+                total++;
+                if (t > resetAt)
+                {
+                    inRow++;
+                }
             }
         }
         var fortnightAgo = at.AddDays(-14).UtcTicks;
@@ -54,7 +60,8 @@ public readonly record struct ChurnSignalFeatures(
             DaysSince(Last(model.PaymentFailureTicks, now), now),
             DaysSince(lastPayment, now),
             DaysSince(Last(model.SupportTicketTicks, now), now),
-            tickets14);
+            tickets14,
+            total);
     }
 
     /// <summary>The latest of ascending <paramref name="ticks"/> at or before <paramref name="now"/>; long.MinValue when none.</summary>

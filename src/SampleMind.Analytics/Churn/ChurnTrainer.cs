@@ -271,7 +271,7 @@ public static class ChurnTrainer
 /// <summary>The churn model's input row.</summary>
 public sealed class ChurnRow
 {
-    public const int Length = 31;
+    public const int Length = 33;
 
     [VectorType(Length)]
     public float[] Features { get; set; } = [];

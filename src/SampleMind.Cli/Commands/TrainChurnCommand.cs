@@ -21,10 +21,29 @@ public sealed class TrainChurnSettings : DbSettings
     [DefaultValue(7)]
     public int StepDays { get; set; } = 7;
 
+    [CommandOption("--fit-step-days <N>")]
+    [Description("Days between two cut-off dates the trees fit on (default: --step-days); test and calibration dates stay on the --step-days grid")]
+    public int? FitStepDays { get; set; }
+
     [CommandOption("--trees <N>")]
     [Description("Boosted trees of the churn model")]
     [DefaultValue(200)]
     public int Trees { get; set; } = 200;
+
+    [CommandOption("--leaves <N>")]
+    [Description("Leaves of each tree")]
+    [DefaultValue(16)]
+    public int Leaves { get; set; } = 16;
+
+    [CommandOption("--learning-rate <R>")]
+    [Description("Learning rate (shrinkage) of the boosted trees")]
+    [DefaultValue(0.1)]
+    public double LearningRate { get; set; } = 0.1;
+
+    [CommandOption("--min-leaf <N>")]
+    [Description("The fewest training examples a leaf may hold")]
+    [DefaultValue(20)]
+    public int MinLeaf { get; set; } = 20;
 
     [CommandOption("--promote")]
     [Description("Promote the new version at once (silos switch to it within their poll interval)")]
@@ -43,9 +62,11 @@ public sealed class TrainChurnSettings : DbSettings
     public string? Chart { get; set; }
 
     public override ValidationResult Validate()
-        => StepDays is < 1 or > 60 || Trees is < 1 or > 5000
-            ? ValidationResult.Error("--step-days must be 1…60 and --trees 1…5000")
-            : ValidationResult.Success();
+        => StepDays is < 1 or > 60 || Trees is < 1 or > 5000 || FitStepDays is { } fit && (fit < 1 || fit > StepDays)
+            ? ValidationResult.Error("--step-days must be 1…60, --fit-step-days 1…--step-days and --trees 1…5000")
+            : Leaves is < 2 or > 1024 || MinLeaf is < 1 or > 100_000 || !(LearningRate is > 0 and <= 1)
+                ? ValidationResult.Error("--leaves must be 2…1024, --min-leaf 1…100000 and --learning-rate in (0, 1]")
+                : ValidationResult.Success();
 }
 
 /// <summary>
@@ -64,7 +85,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         {
             throw new CliException("the user event log is empty: nothing to train on (load events first, e.g. ./samplemind simulate --days 90 --target …)");
         }
-        var plan = ChurnTrainingSet.Plan(first.Value, last.Value, settings.StepDays);
+        var plan = ChurnTrainingSet.Plan(first.Value, last.Value, settings.StepDays, settings.FitStepDays);
         var needed = ChurnTrainingSet.MinHistoryDays + ChurnTrainingSet.HorizonDays + settings.StepDays;
         if (plan.Cutoffs.Count < 2)
         {
@@ -74,7 +95,13 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
 
         var truth = settings.Truth is null ? null : ReadTruth(settings.Truth);
         var clock = Stopwatch.StartNew();
-        var options = new ChurnTrainingOptions { Trees = settings.Trees };
+        var options = new ChurnTrainingOptions
+        {
+            Trees = settings.Trees,
+            Leaves = settings.Leaves,
+            LearningRate = settings.LearningRate,
+            MinExamplesPerLeaf = settings.MinLeaf,
+        };
         ChurnTrainingResult? result = null;
         var examples = new List<ChurnExample>();
         var log = new LogRead(0, 0);

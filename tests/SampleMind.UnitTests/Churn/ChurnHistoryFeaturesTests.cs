@@ -49,13 +49,16 @@ public sealed class ChurnHistoryFeaturesTests
 
         // Failures after the payment of day 33: days 63 and 66. Two days since the last, 35 since the payment, 4 days
         // 23 hours since the ticket of day 63; in the 14 days (54, 68]: that ticket, not the one of day 50.
-        Assert.Equal((2, 2.0, 35.0, 4.9583, 1),
-            (s.PaymentFailuresInRow, s.DaysSincePaymentFailure, s.DaysSincePayment, Math.Round(s.DaysSinceSupportTicket, 4), s.SupportTickets14d));
+        // Three failures so far (day 30's, retried and paid, counts; day 80's lies ahead).
+        Assert.Equal((2, 2.0, 35.0, 4.9583, 1, 3),
+            (s.PaymentFailuresInRow, s.DaysSincePaymentFailure, s.DaysSincePayment, Math.Round(s.DaysSinceSupportTicket, 4), s.SupportTickets14d,
+                s.PaymentFailuresTotal));
         var vector = ChurnModelFeatures.Vector(model, model.ChurnFeaturesAt(at), at);
         Assert.Equal(2f, Feature(vector, "payment_failures_in_row"));
         Assert.Equal(2f, Feature(vector, "days_since_payment_failure"));
         Assert.Equal(35f, Feature(vector, "days_since_payment"));
         Assert.Equal(1f, Feature(vector, "support_tickets_14d"));
+        Assert.Equal(3f, Feature(vector, "payment_failures_total"));
     }
 
     [Fact]
@@ -73,8 +76,8 @@ public sealed class ChurnHistoryFeaturesTests
 
         var s = ChurnSignalFeatures.Of(model, s_start.AddDays(10)); // 2.5 days after the third failure
 
-        Assert.Equal(new ChurnSignalFeatures(0, 2.5, ChurnModelFeatures.NoEventDays, ChurnModelFeatures.NoEventDays, 0), s);
-        Assert.Equal(new ChurnSignalFeatures(0, ChurnModelFeatures.NoEventDays, ChurnModelFeatures.NoEventDays, ChurnModelFeatures.NoEventDays, 0),
+        Assert.Equal(new ChurnSignalFeatures(0, 2.5, ChurnModelFeatures.NoEventDays, ChurnModelFeatures.NoEventDays, 0, 3), s);
+        Assert.Equal(new ChurnSignalFeatures(0, ChurnModelFeatures.NoEventDays, ChurnModelFeatures.NoEventDays, ChurnModelFeatures.NoEventDays, 0, 0),
             ChurnSignalFeatures.Of(new UserModel { UserId = "nobody" }, s_start));
     }
 
@@ -91,27 +94,32 @@ public sealed class ChurnHistoryFeaturesTests
 
         // Last 14 days = 21 … 34: 22, 24, 26, 28 → 4; the 14 before = 7 … 20: 7, 8, 9, 20 → 4. History: 15 active days
         // of 35 → 0.4286; the last 7 (28 … 34): 1 → (1/7) / (15/35) = 1/3; the last 14: (4/14) / (15/35) = 2/3.
-        // Silent since 28: 6 days; the longest earlier silence: 10 … 19, 10 days.
-        Assert.Equal(new ChurnActivityFeatures(4, 4, 0.4286, 0.3333, 0.6667, 6, 10), a);
+        // Silent since 28: 6 days; the longest earlier silence: 10 … 19, 10 days. Weighted: Σ 0.8^age over the active
+        // days (ages 6, 8, 10, 12, 14 and 25 … 34) / Σ 0.8^k for k = 0 … 34, / (15/35).
+        double[] ages = [6, 8, 10, 12, 14, .. Enumerable.Range(25, 10).Select(k => (double)k)];
+        var weighted = ages.Sum(k => Math.Pow(0.8, k)) / Enumerable.Range(0, 35).Sum(k => Math.Pow(0.8, k)) / (15 / 35.0);
+        Assert.Equal(0.3113, Math.Round(weighted, 4));
+        Assert.Equal(new ChurnActivityFeatures(4, 4, 0.4286, 0.3333, 0.6667, 6, 10, 0.3113), a);
         Assert.Equal(0.6, a.SilenceVsLongest, 10);
         var at = UserModel.EndOfDay(s_day0 + 34);
         var vector = ChurnModelFeatures.Vector(model, model.ChurnFeaturesAt(at), at);
-        Assert.Equal([4f, 4f, 0.4286f, 0.3333f, 0.6667f, 6f, 10f, 0.6f],
+        Assert.Equal([4f, 4f, 0.4286f, 0.3333f, 0.6667f, 6f, 10f, 0.6f, 0.3113f],
             ChurnModelFeatures.Names.Skip(ChurnModelFeatures.Names.ToList().IndexOf("active_days_14")).Select(n => Feature(vector, n)));
     }
 
     [Fact]
     public void ActivityShape_OfANewAccount_CountsOnlyTheDaysSinceItsFirstActiveDay()
     {
-        // Active on days 0, 1, 2 and 4: today is day 4. Four of five days; the last 7 and 14 days are those five days.
+        // Active on days 0, 1, 2 and 4: today is day 4. Four of five days; the last 7 and 14 days are those five days;
+        // weighted: (1 + 0.8^2 + 0.8^3 + 0.8^4) / (1 + 0.8 + … + 0.8^4) / 0.8 = 2.5616 / 3.3616 / 0.8 = 0.9525.
         var b = new EventBuilder("new");
         var model = Model("new", new[] { 0, 1, 2, 4 }.Select(d => b.Track("login", Noon(d))));
 
         var a = ChurnActivityFeatures.Of(model, s_day0 + 4);
 
-        Assert.Equal(new ChurnActivityFeatures(4, 0, 0.8, 1, 1, 0, 1), a);
+        Assert.Equal(new ChurnActivityFeatures(4, 0, 0.8, 1, 1, 0, 1, 0.9525), a);
         Assert.Equal(0, a.SilenceVsLongest);
-        Assert.Equal(new ChurnActivityFeatures(0, 0, 0, 0, 0, ChurnActivityFeatures.HistoryDays, 0),
+        Assert.Equal(new ChurnActivityFeatures(0, 0, 0, 0, 0, ChurnActivityFeatures.HistoryDays, 0, 0),
             ChurnActivityFeatures.Of(new UserModel { UserId = "nobody" }, s_day0));
     }
 
@@ -123,7 +131,7 @@ public sealed class ChurnHistoryFeaturesTests
         var b = new EventBuilder("old");
         var model = Model("old", new[] { 0 }.Concat(Enumerable.Range(100, 11)).Select(d => b.Track("login", Noon(d))));
 
-        Assert.Equal(new ChurnActivityFeatures(11, 0, 1, 1, 1, 0, 0), ChurnActivityFeatures.Of(model, s_day0 + 110));
+        Assert.Equal(new ChurnActivityFeatures(11, 0, 1, 1, 1, 0, 0, 1), ChurnActivityFeatures.Of(model, s_day0 + 110));
     }
 
     [Fact]
