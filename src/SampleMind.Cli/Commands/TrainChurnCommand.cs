@@ -27,23 +27,28 @@ public sealed class TrainChurnSettings : DbSettings
 
     [CommandOption("--trees <N>")]
     [Description("Boosted trees of the churn model")]
-    [DefaultValue(200)]
-    public int Trees { get; set; } = 200;
+    [DefaultValue(300)]
+    public int Trees { get; set; } = 300;
 
     [CommandOption("--leaves <N>")]
     [Description("Leaves of each tree")]
-    [DefaultValue(16)]
-    public int Leaves { get; set; } = 16;
+    [DefaultValue(8)]
+    public int Leaves { get; set; } = 8;
 
     [CommandOption("--learning-rate <R>")]
     [Description("Learning rate (shrinkage) of the boosted trees")]
-    [DefaultValue(0.1)]
-    public double LearningRate { get; set; } = 0.1;
+    [DefaultValue(0.05)]
+    public double LearningRate { get; set; } = 0.05;
 
     [CommandOption("--min-leaf <N>")]
     [Description("The fewest training examples a leaf may hold")]
-    [DefaultValue(20)]
-    public int MinLeaf { get; set; } = 20;
+    [DefaultValue(100)]
+    public int MinLeaf { get; set; } = 100;
+
+    [CommandOption("--calibration <METHOD>")]
+    [Description("platt (a sigmoid of the trees' score) or isotonic (a monotone step function), fitted on the calibration slice")]
+    [DefaultValue("platt")]
+    public string Calibration { get; set; } = "platt";
 
     [CommandOption("--promote")]
     [Description("Promote the new version at once (silos switch to it within their poll interval)")]
@@ -61,12 +66,18 @@ public sealed class TrainChurnSettings : DbSettings
     [Description("Write the reliability diagram (model and, with --truth, oracle; ten equal-count bins) to FILE as SVG")]
     public string? Chart { get; set; }
 
+    [CommandOption("--predictions <FILE>")]
+    [Description("Write every test example's probability (and with --truth the true one) to FILE as CSV: where the model errs")]
+    public string? Predictions { get; set; }
+
     public override ValidationResult Validate()
         => StepDays is < 1 or > 60 || Trees is < 1 or > 5000 || FitStepDays is { } fit && (fit < 1 || fit > StepDays)
             ? ValidationResult.Error("--step-days must be 1…60, --fit-step-days 1…--step-days and --trees 1…5000")
             : Leaves is < 2 or > 1024 || MinLeaf is < 1 or > 100_000 || !(LearningRate is > 0 and <= 1)
                 ? ValidationResult.Error("--leaves must be 2…1024, --min-leaf 1…100000 and --learning-rate in (0, 1]")
-                : ValidationResult.Success();
+                : Calibration is not ("platt" or "isotonic")
+                    ? ValidationResult.Error("--calibration must be platt or isotonic")
+                    : ValidationResult.Success();
 }
 
 /// <summary>
@@ -101,6 +112,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
             Leaves = settings.Leaves,
             LearningRate = settings.LearningRate,
             MinExamplesPerLeaf = settings.MinLeaf,
+            Calibration = settings.Calibration == "isotonic" ? ChurnCalibration.Isotonic : ChurnCalibration.Platt,
         };
         ChurnTrainingResult? result = null;
         var examples = new List<ChurnExample>();
@@ -151,6 +163,19 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
                 throw new CliException($"cannot write --chart {settings.Chart}: {ex.Message}");
             }
         }
+        if (settings.Predictions is not null)
+        {
+            try
+            {
+                await File.WriteAllLinesAsync(settings.Predictions, ["user_id,cutoff,paid,churned,probability,true_probability",
+                    .. result.TestPredictions.Select(p => string.Create(CultureInfo.InvariantCulture,
+                        $"{Csv(p.UserId)},{p.Cutoff:yyyy-MM-dd},{(p.Paid ? 1 : 0)},{(p.Churned ? 1 : 0)},{p.Probability},{p.TrueProbability}"))], cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot write --predictions {settings.Predictions}: {ex.Message}");
+            }
+        }
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -193,6 +218,10 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         Report(version, promoted, m, events, examples.Count, clock.Elapsed, stages);
         return 0;
     }
+
+    /// <summary>A CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Csv(string value)
+        => value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
     /// <summary>(user, cut-off day number) → the true 30-day churn probability, from a simulator truth file.</summary>
     private static Dictionary<(string, int), double> ReadTruth(string path)
