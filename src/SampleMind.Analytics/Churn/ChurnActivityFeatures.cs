@@ -4,19 +4,23 @@ namespace SampleMind.Analytics.Churn;
 
 /// <summary>
 /// The shape of a person's recent activity against their own past, from the day buckets (a day is active when it holds
-/// any event): the last 14 days against the 14 before, the last 7 and 14 days against the person's own rate, and the
-/// current silent streak against the longest earlier one, and a recency-weighted active share (each day weighs
-/// <see cref="Decay"/> per day of age) against the person's own rate: a fade shows in it before a 7-day count moves. A quiet spell that is no longer than the person's earlier
-/// quiet spells (which ended) reads differently from a silence longer than any before.
+/// any event): the last 14 days against the 14 before; the last 7 and 14 days, and a recency-weighted active share
+/// (each day weighs <see cref="Decay"/> per day of age: a fade shows in it before a 7-day count moves), against the
+/// person's own rate; the current silent streak against the longest earlier one. A quiet spell no longer than the
+/// person's earlier quiet spells (which ended) reads differently from a silence longer than any before.
 /// </summary>
 /// <param name="ActiveDays14">Active days in the last 14 days (today included).</param>
 /// <param name="ActiveDaysPrior14">Active days in the 14 days before those.</param>
-/// <param name="HistoryActiveRate">Active days / days since the first active day, over at most the last <see cref="HistoryDays"/> days.</param>
+/// <param name="HistoryActiveRate">
+/// Active days / days since the first active day, over at most the last <see cref="HistoryDays"/> days.
+/// </param>
 /// <param name="Recent7VsHistory">The last 7 days' active share / <see cref="HistoryActiveRate"/> (0 when that is 0).</param>
 /// <param name="Recent14VsHistory">The last 14 days' active share / <see cref="HistoryActiveRate"/> (0 when that is 0).</param>
 /// <param name="SilentDays">Whole days since the last active day (0: active today).</param>
 /// <param name="LongestEarlierSilence">The longest run of silent days between two active days, before the current streak.</param>
-/// <param name="WeightedVsHistory">Σ over active days of <see cref="Decay"/>^age / Σ over all days since the first of the same, / <see cref="HistoryActiveRate"/>.</param>
+/// <param name="WeightedVsHistory">
+/// Σ over active days of <see cref="Decay"/>^age / Σ over all days since the first of the same, / <see cref="HistoryActiveRate"/>.
+/// </param>
 public readonly record struct ChurnActivityFeatures(
     int ActiveDays14,
     int ActiveDaysPrior14,

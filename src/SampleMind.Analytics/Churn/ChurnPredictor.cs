@@ -31,7 +31,9 @@ public sealed class ChurnPredictor
         var churn = Load(ml, churnModel, version, ChurnRow.Length);
         _churn = new Pool<ChurnRow, ChurnScore>(ml, churn);
         _probability = new Pool<ChurnRow, ChurnProbability>(ml, WithoutContributions(churn));
-        _segment = segmentModel is { Length: > 0 } ? new Pool<SegmentRow, SegmentScore>(ml, Load(ml, segmentModel, version, SegmentRow.Length)) : null;
+        _segment = segmentModel is { Length: > 0 }
+            ? new Pool<SegmentRow, SegmentScore>(ml, Load(ml, segmentModel, version, SegmentRow.Length))
+            : null;
     }
 
     /// <summary>"churn@N".</summary>

@@ -95,7 +95,13 @@ public sealed record class ChurnTrainingResult(byte[] ChurnModel, byte[] Segment
 }
 
 /// <summary>One test example as the model scored it; <paramref name="TrueProbability"/> from a simulator's truth, else null.</summary>
-public sealed record class ChurnTestPrediction(string UserId, DateOnly Cutoff, bool Paid, bool Churned, double Probability, double? TrueProbability);
+public sealed record class ChurnTestPrediction(
+    string UserId,
+    DateOnly Cutoff,
+    bool Paid,
+    bool Churned,
+    double Probability,
+    double? TrueProbability);
 
 /// <summary>The training set cannot give a trustworthy model (too few users, examples or churners). The message says why.</summary>
 public sealed class ChurnTrainingException(string message) : Exception(message);
@@ -222,8 +228,13 @@ public static class ChurnTrainer
             .Select(s => s.PredictedLabel).ToArray();
 
         var paidAt = ChurnModelFeatures.Names.ToList().IndexOf("paid_plan");
-        var predictions = test.Select((e, i) => new ChurnTestPrediction(e.UserId, DateOnly.FromDayNumber(e.CutoffDay), e.Features[paidAt] > 0.5f, e.Churned,
-            Math.Round(scored[i], 6), truth is not null && truth.TryGetValue((e.UserId, e.CutoffDay), out var p) ? p : null)).ToArray();
+        var predictions = test.Select((e, i) => new ChurnTestPrediction(
+            e.UserId,
+            DateOnly.FromDayNumber(e.CutoffDay),
+            Paid: e.Features[paidAt] > 0.5f,
+            e.Churned,
+            Math.Round(scored[i], 6),
+            truth is not null && truth.TryGetValue((e.UserId, e.CutoffDay), out var p) ? p : null)).ToArray();
         return new ChurnTrainingResult(
             Save(ml, churnChain, fitData.Schema),
             Save(ml, segmentModel, segmentData.Schema),

@@ -49,7 +49,8 @@ public static class ChurnTrainingSet
     /// closes by the first of the <paramref name="testCutoffs"/> test dates), so the test and calibration dates stay
     /// those of the <paramref name="stepDays"/> grid and no fit date lies within a step of the calibration date.
     /// </summary>
-    public static ChurnTrainingPlan Plan(DateOnly firstDay, DateOnly lastDay, int stepDays = 7, int? fitStepDays = null, int testCutoffs = 2)
+    public static ChurnTrainingPlan Plan(
+        DateOnly firstDay, DateOnly lastDay, int stepDays = 7, int? fitStepDays = null, int testCutoffs = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stepDays, 1);
         var cutoffs = new List<int>();
