@@ -6,6 +6,9 @@ using SampleMind.Analytics.Users;
 
 namespace SampleMind.Analytics.Churn;
 
+/// <summary>A stored version whose input is not this build's feature vector (trained by an older build).</summary>
+public sealed class ChurnModelMismatchException(string message) : Exception(message);
+
 /// <summary>The segment a user is predicted to be in 30 days from now, with the model's confidence.</summary>
 public sealed record class SegmentForecastValue(string Segment, double Probability, string ModelVersion);
 
@@ -25,10 +28,12 @@ public sealed class ChurnPredictor
     {
         Version = version;
         var ml = new MLContext(1);
-        var churn = Load(ml, churnModel);
+        var churn = Load(ml, churnModel, version, ChurnRow.Length);
         _churn = new Pool<ChurnRow, ChurnScore>(ml, churn);
         _probability = new Pool<ChurnRow, ChurnProbability>(ml, WithoutContributions(churn));
-        _segment = segmentModel is { Length: > 0 } ? new Pool<SegmentRow, SegmentScore>(ml, Load(ml, segmentModel)) : null;
+        _segment = segmentModel is { Length: > 0 }
+            ? new Pool<SegmentRow, SegmentScore>(ml, Load(ml, segmentModel, version, SegmentRow.Length))
+            : null;
     }
 
     /// <summary>"churn@N".</summary>
@@ -84,10 +89,21 @@ public sealed class ChurnPredictor
                 ChurnModelFeatures.Describe(ChurnModelFeatures.Names[f.Index], f.Value)))
             .ToArray();
 
-    private static ITransformer Load(MLContext ml, byte[] bytes)
+    /// <summary>
+    /// Loads a model and checks its input is today's feature vector: a version trained on an older vector (fewer
+    /// features) cannot score today's, and would fail on every call instead of once here.
+    /// </summary>
+    private static ITransformer Load(MLContext ml, byte[] bytes, string version, int features)
     {
         using var stream = new MemoryStream(bytes, writable: false);
-        return ml.Model.Load(stream, out _);
+        var model = ml.Model.Load(stream, out var input);
+        var width = input.GetColumnOrNull(nameof(ChurnRow.Features))?.Type is VectorDataViewType { Size: var size } ? size : 0;
+        if (width != features)
+        {
+            throw new ChurnModelMismatchException(
+                $"{version} was trained on {width} features; this build's model reads {features}: train a new version");
+        }
+        return model;
     }
 
     /// <summary>The churn chain without its feature-contribution step (the calibrator reads the trees' score, not the contributions).</summary>

@@ -43,17 +43,41 @@ public static class ChurnTrainingSet
 
     /// <summary>
     /// Cut-offs every <paramref name="stepDays"/> days back from the last day whose 30-day outcome the log holds
-    /// (<paramref name="lastDay"/> − 30), down to <paramref name="firstDay"/> + <see cref="MinHistoryDays"/>.
+    /// (<paramref name="lastDay"/> − 30), down to <paramref name="firstDay"/> + <see cref="MinHistoryDays"/>. With a
+    /// smaller <paramref name="fitStepDays"/>, more cut-offs (every <paramref name="fitStepDays"/> days) fill the
+    /// dates the trees fit on: those before the step before the calibration date (the latest cut-off whose label window
+    /// closes by the first of the <paramref name="testCutoffs"/> test dates), so the test and calibration dates stay
+    /// those of the <paramref name="stepDays"/> grid and no fit date lies within a step of the calibration date.
     /// </summary>
-    public static ChurnTrainingPlan Plan(DateOnly firstDay, DateOnly lastDay, int stepDays = 7)
+    public static ChurnTrainingPlan Plan(
+        DateOnly firstDay, DateOnly lastDay, int stepDays = 7, int? fitStepDays = null, int testCutoffs = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stepDays, 1);
         var cutoffs = new List<int>();
-        for (var t = lastDay.DayNumber - HorizonDays; t >= firstDay.DayNumber + MinHistoryDays; t -= stepDays)
+        var earliest = firstDay.DayNumber + MinHistoryDays;
+        for (var t = lastDay.DayNumber - HorizonDays; t >= earliest; t -= stepDays)
         {
             cutoffs.Add(t);
         }
         cutoffs.Reverse();
+        if (fitStepDays is { } fitStep && fitStep < stepDays && cutoffs.Count > testCutoffs)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(fitStep, 1);
+            var testFrom = cutoffs[^testCutoffs];
+            var calibration = cutoffs.LastOrDefault(c => c + HorizonDays <= testFrom, int.MinValue);
+            if (calibration != int.MinValue)
+            {
+                var grid = cutoffs.ToHashSet();
+                for (var t = calibration - stepDays; t >= earliest; t -= fitStep)
+                {
+                    if (grid.Add(t))
+                    {
+                        cutoffs.Add(t);
+                    }
+                }
+                cutoffs.Sort();
+            }
+        }
         return new ChurnTrainingPlan(firstDay.DayNumber, lastDay.DayNumber, cutoffs);
     }
 
@@ -70,6 +94,7 @@ public static class ChurnTrainingSet
         // Probe instants: the end of each cut-off day (features) and of the day 30 days later (the segment then).
         var probes = plan.Cutoffs.SelectMany(c => new[] { c, c + HorizonDays }).Distinct().Order().ToArray();
         var pending = new Dictionary<int, (float[] Features, bool Churned, string Segment)>();
+        var cutoffSet = plan.Cutoffs.ToHashSet();
         var model = new UserModel { UserId = userId };
         var next = 0;
         foreach (var day in probes)
@@ -83,7 +108,7 @@ public static class ChurnTrainingSet
             {
                 examples.Add(new ChurnExample(userId, day - HorizonDays, open.Features, open.Churned, open.Segment, model.SegmentAt(at)));
             }
-            if (!plan.Cutoffs.Contains(day) || model.EventsApplied == 0 || model.LastActiveAt <= at.AddDays(-HorizonDays))
+            if (!cutoffSet.Contains(day) || model.EventsApplied == 0 || model.LastActiveAt <= at.AddDays(-HorizonDays))
             {
                 continue;
             }

@@ -27,6 +27,9 @@ public sealed partial class UserModel
         }
     }
 
+    /// <summary>The day number of the retained bucket at <paramref name="index"/> (0 … <see cref="DayCount"/> − 1, oldest first).</summary>
+    public int RetainedDay(int index) => _days[index].Day;
+
     public int NewestDay => _dayCount == 0 ? int.MinValue : _days[_dayCount - 1].Day;
 
     /// <summary>The bucket of <paramref name="day"/>, if it is retained.</summary>

@@ -83,7 +83,12 @@ public sealed partial class UserModel
 
     public int SupportTicketCount => _supportTickets.Length;
 
-    /// <summary>Every payment failure, oldest first.</summary>
+    /// <summary>Every payment_failed, ascending (the churn model counts the failures since the last payment).</summary>
+    public ReadOnlySpan<long> PaymentFailureTicks => _paymentFailures;
+
+    /// <summary>Every support_ticket_opened, ascending.</summary>
+    public ReadOnlySpan<long> SupportTicketTicks => _supportTickets;
+
     /// <summary>Every subscription_canceled, ascending (experiments count churn inside their window).</summary>
     public ReadOnlySpan<long> CancellationTicks => _cancellations;
 

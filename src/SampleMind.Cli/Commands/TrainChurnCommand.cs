@@ -21,10 +21,34 @@ public sealed class TrainChurnSettings : DbSettings
     [DefaultValue(7)]
     public int StepDays { get; set; } = 7;
 
+    [CommandOption("--fit-step-days <N>")]
+    [Description("Days between two cut-off dates the trees fit on (default: --step-days); test and calibration dates stay on the --step-days grid")]
+    public int? FitStepDays { get; set; }
+
     [CommandOption("--trees <N>")]
     [Description("Boosted trees of the churn model")]
-    [DefaultValue(200)]
-    public int Trees { get; set; } = 200;
+    [DefaultValue(300)]
+    public int Trees { get; set; } = 300;
+
+    [CommandOption("--leaves <N>")]
+    [Description("Leaves of each tree")]
+    [DefaultValue(8)]
+    public int Leaves { get; set; } = 8;
+
+    [CommandOption("--learning-rate <R>")]
+    [Description("Learning rate (shrinkage) of the boosted trees")]
+    [DefaultValue(0.05)]
+    public double LearningRate { get; set; } = 0.05;
+
+    [CommandOption("--min-leaf <N>")]
+    [Description("The fewest training examples a leaf may hold")]
+    [DefaultValue(100)]
+    public int MinLeaf { get; set; } = 100;
+
+    [CommandOption("--calibration <METHOD>")]
+    [Description("platt (a sigmoid of the trees' score) or isotonic (a monotone step function), fitted on the calibration slice")]
+    [DefaultValue("platt")]
+    public string Calibration { get; set; } = "platt";
 
     [CommandOption("--promote")]
     [Description("Promote the new version at once (silos switch to it within their poll interval)")]
@@ -42,10 +66,18 @@ public sealed class TrainChurnSettings : DbSettings
     [Description("Write the reliability diagram (model and, with --truth, oracle; ten equal-count bins) to FILE as SVG")]
     public string? Chart { get; set; }
 
+    [CommandOption("--predictions <FILE>")]
+    [Description("Write every test example's probability (and with --truth the true one) to FILE as CSV: where the model errs")]
+    public string? Predictions { get; set; }
+
     public override ValidationResult Validate()
-        => StepDays is < 1 or > 60 || Trees is < 1 or > 5000
-            ? ValidationResult.Error("--step-days must be 1…60 and --trees 1…5000")
-            : ValidationResult.Success();
+        => StepDays is < 1 or > 60 || Trees is < 1 or > 5000 || FitStepDays is { } fit && (fit < 1 || fit > StepDays)
+            ? ValidationResult.Error("--step-days must be 1…60, --fit-step-days 1…--step-days and --trees 1…5000")
+            : Leaves is < 2 or > 1024 || MinLeaf is < 1 or > 100_000 || !(LearningRate is > 0 and <= 1)
+                ? ValidationResult.Error("--leaves must be 2…1024, --min-leaf 1…100000 and --learning-rate in (0, 1]")
+                : Calibration is not ("platt" or "isotonic")
+                    ? ValidationResult.Error("--calibration must be platt or isotonic")
+                    : ValidationResult.Success();
 }
 
 /// <summary>
@@ -64,7 +96,7 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         {
             throw new CliException("the user event log is empty: nothing to train on (load events first, e.g. ./samplemind simulate --days 90 --target …)");
         }
-        var plan = ChurnTrainingSet.Plan(first.Value, last.Value, settings.StepDays);
+        var plan = ChurnTrainingSet.Plan(first.Value, last.Value, settings.StepDays, settings.FitStepDays);
         var needed = ChurnTrainingSet.MinHistoryDays + ChurnTrainingSet.HorizonDays + settings.StepDays;
         if (plan.Cutoffs.Count < 2)
         {
@@ -74,7 +106,14 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
 
         var truth = settings.Truth is null ? null : ReadTruth(settings.Truth);
         var clock = Stopwatch.StartNew();
-        var options = new ChurnTrainingOptions { Trees = settings.Trees };
+        var options = new ChurnTrainingOptions
+        {
+            Trees = settings.Trees,
+            Leaves = settings.Leaves,
+            LearningRate = settings.LearningRate,
+            MinExamplesPerLeaf = settings.MinLeaf,
+            Calibration = settings.Calibration == "isotonic" ? ChurnCalibration.Isotonic : ChurnCalibration.Platt,
+        };
         ChurnTrainingResult? result = null;
         var examples = new List<ChurnExample>();
         var log = new LogRead(0, 0);
@@ -124,6 +163,19 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
                 throw new CliException($"cannot write --chart {settings.Chart}: {ex.Message}");
             }
         }
+        if (settings.Predictions is not null)
+        {
+            try
+            {
+                await File.WriteAllLinesAsync(settings.Predictions, ["user_id,cutoff,paid,churned,probability,true_probability",
+                    .. result.TestPredictions.Select(p => string.Create(CultureInfo.InvariantCulture,
+                        $"{Csv(p.UserId)},{p.Cutoff:yyyy-MM-dd},{(p.Paid ? 1 : 0)},{(p.Churned ? 1 : 0)},{p.Probability},{p.TrueProbability}"))], cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot write --predictions {settings.Predictions}: {ex.Message}");
+            }
+        }
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -166,6 +218,10 @@ public sealed class TrainChurnCommand : AsyncCommand<TrainChurnSettings>
         Report(version, promoted, m, events, examples.Count, clock.Elapsed, stages);
         return 0;
     }
+
+    /// <summary>A CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Csv(string value)
+        => value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
     /// <summary>(user, cut-off day number) → the true 30-day churn probability, from a simulator truth file.</summary>
     private static Dictionary<(string, int), double> ReadTruth(string path)

@@ -43,7 +43,21 @@ public sealed partial class ChurnModelRefresher(
                 LogRules(logger);
                 return;
             }
-            scorer.Use(new ChurnPredictor(ChurnPredictor.VersionName(version), stored.ChurnModel, stored.SegmentModel));
+            ChurnPredictor predictor;
+            try
+            {
+                predictor = new ChurnPredictor(ChurnPredictor.VersionName(version), stored.ChurnModel, stored.SegmentModel);
+            }
+            catch (ChurnModelMismatchException ex)
+            {
+                // A version of an older feature vector: score by the rules rather than fail every call.
+                scorer.Use(null);
+                _loaded = version;
+                SampleMindMetrics.SetGauge(SampleMindMetrics.ChurnModelVersion, 0);
+                LogMismatch(logger, ex.Message);
+                return;
+            }
+            scorer.Use(predictor);
             _loaded = version;
             SampleMindMetrics.SetGauge(SampleMindMetrics.ChurnModelVersion, version);
             LogPromoted(logger, scorer.Version);
@@ -104,6 +118,9 @@ public sealed partial class ChurnModelRefresher(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Churn scoring uses rules@1: no version is promoted")]
     private static partial void LogRules(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Churn scoring uses rules@1: the promoted version cannot score ({Reason})")]
+    private static partial void LogMismatch(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Churn model registry poll failed; trying again at the next interval")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);

@@ -94,7 +94,7 @@ public sealed class ChurnPromotionProcessTests
         static (string, double)[] Weights(JsonElement list) =>
             list.EnumerateArray().Select(f => (f.GetProperty("feature").GetString()!, f.GetProperty("importance").GetDouble())).ToArray();
         Assert.Equal(Weights(metrics.RootElement.GetProperty("featureImportance")), Weights(training.GetProperty("featureImportance")));
-        Assert.Equal(18, training.GetProperty("featureImportance").GetArrayLength());
+        Assert.Equal(33, training.GetProperty("featureImportance").GetArrayLength());
         Assert.Equal(metrics.RootElement.GetProperty("featureImportanceMethod").GetString(), training.GetProperty("featureImportanceMethod").GetString());
         Assert.Equal(metrics.RootElement.GetProperty("ece").GetDouble(), training.GetProperty("ece").GetDouble());
         Assert.Equal(metrics.RootElement.GetProperty("brier").GetDouble(), training.GetProperty("brier").GetDouble());

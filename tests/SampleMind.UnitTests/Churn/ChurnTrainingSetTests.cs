@@ -33,6 +33,27 @@ public sealed class ChurnTrainingSetTests
     }
 
     [Fact]
+    public void Plan_WithAFinerFitStep_AddsFitDatesOnlyBeforeTheStepBeforeCalibration()
+    {
+        var plan = ChurnTrainingSet.Plan(new DateOnly(2026, 1, 1), new DateOnly(2026, 5, 31), stepDays: 7, fitStepDays: 3);
+
+        // The weekly grid: 2026-05-01 back to 2026-01-16 (16 dates). Tests start on 2026-04-24; the calibration date
+        // is the latest whose window closes by then, 2026-03-20. Every third day from 2026-03-13 (a week before it)
+        // back to 2026-01-15 joins (17 new dates): none in (03-13, 03-20), the grid's dates unchanged after it.
+        Assert.Equal(
+            [
+                "2026-01-15", "2026-01-16", "2026-01-18", "2026-01-21", "2026-01-23", "2026-01-24", "2026-01-27", "2026-01-30",
+                "2026-02-02", "2026-02-05", "2026-02-06", "2026-02-08", "2026-02-11", "2026-02-13", "2026-02-14", "2026-02-17",
+                "2026-02-20", "2026-02-23", "2026-02-26", "2026-02-27", "2026-03-01", "2026-03-04", "2026-03-06", "2026-03-07",
+                "2026-03-10", "2026-03-13", "2026-03-20", "2026-03-27", "2026-04-03", "2026-04-10", "2026-04-17", "2026-04-24",
+                "2026-05-01",
+            ],
+            plan.Cutoffs.Select(d => DateOnly.FromDayNumber(d).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(ChurnTrainingSet.Plan(new DateOnly(2026, 1, 1), new DateOnly(2026, 5, 31)).Cutoffs,
+            ChurnTrainingSet.Plan(new DateOnly(2026, 1, 1), new DateOnly(2026, 5, 31), fitStepDays: 7).Cutoffs);
+    }
+
+    [Fact]
     public void FreeUser_ChurnsWhenNoEventFollowsWithin30Days_AndIsNoExampleOnce30DaysSilent()
     {
         var events = Active(new EventBuilder("free-1"), Enumerable.Range(0, 21));   // days 0 … 20, then silence
