@@ -1,3 +1,4 @@
+using SampleMind.Analytics.FeatureAnalytics;
 using SampleMind.Features;
 using SampleMind.Testing;
 using SampleMind.Users;
