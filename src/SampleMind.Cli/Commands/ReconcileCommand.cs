@@ -93,6 +93,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
             var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
+            var (featuresFixed, activityWeeksFixed) = await FeatureReconciler.FixAsync(client, dataSource, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]fixed[/] {featuresFixed} features and {activityWeeksFixed} activity weeks from the whole event log");
             var mrrFixed = await MrrReconciler.FixAsync(client, dataSource, cancellationToken);
             AnsiConsole.MarkupLine($"[green]fixed[/] {mrrFixed} MRR months from the stored Stripe events");
             return 0;
@@ -128,6 +130,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
         differences += await IdentityReconciler.CheckAsync(dataSource, cancellationToken);
         differences += await MrrReconciler.CheckAsync(client, dataSource, cancellationToken);
+        differences += await FeatureReconciler.CheckAsync(client, dataSource, cancellationToken);
         var summary = $"{differences} difference{(differences == 1 ? "" : "s")} over {to.DayNumber - from.DayNumber + 1} days ({from:yyyy-MM-dd}..{to:yyyy-MM-dd}) and {weekKeys.Count} ISO weeks";
         Console.WriteLine(summary);
         return differences == 0 ? 0 : 1;
