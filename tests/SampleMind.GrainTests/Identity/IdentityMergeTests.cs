@@ -508,6 +508,12 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
                     return $"funnel {name}: live {Describe(live)} ≠ SQL {Describe(expected)}";
                 }
             }
+            // Feature analytics count people: a merge moves the anonymous key's adoption, uses and active weeks to the person.
+            var (features, _) = await SampleMind.Features.FeatureReconciliation.CheckAsync(fixture.Client, source);
+            if (features.Count > 0)
+            {
+                return $"features: {string.Join("\n", features.Take(5))}";
+            }
             var segments = await SegmentOracle.FiguresAsync(source);
             var liveSegments = (await fixture.Client.GetGrain<ISegmentsGrain>(ISegmentsGrain.Key).GetTotalsAsync()).ToFigures();
             return Describe(liveSegments) == Describe(segments) ? null : $"segments: live {Describe(liveSegments)}\n≠ SQL {Describe(segments)}";
