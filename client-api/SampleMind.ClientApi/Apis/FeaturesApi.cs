@@ -17,10 +17,12 @@ public static class FeaturesApi
         var group = app.MapGroup("/api/features").WithTags("Features").RequireApiRole(ApiRole.Read);
         group.MapGet("/", GetAllAsync)
             .WithName("GetFeatures")
-            .WithSummary($"Every feature (the feature property of feature_used) with its adoption weeks (ISO weeks, UTC): adopters, uses, average usage, retention of adopters and non-adopters four weeks on, retention impact, adopter revenue, revenue impact and feature value. {Suppression}");
+            .WithSummary("Every feature (the feature property of feature_used) with its adoption weeks (ISO weeks, UTC): "
+                + "adopters, uses, average usage, retention of adopters and non-adopters four weeks on, retention impact, "
+                + $"adopter revenue, revenue impact and feature value. {Suppression}");
         group.MapGet("/{feature}", GetAsync)
             .WithName("GetFeature")
-            .WithSummary($"One feature's adoption weeks, as in GET /api/features; 404 for a feature nobody has used. {Suppression}")
+            .WithSummary($"One feature's adoption weeks, as in GET /api/features; 404 for a feature nobody used. {Suppression}")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }

@@ -34,7 +34,9 @@ public static class FeatureMath
         return share;
     }
 
-    /// <summary>The person's share of the activity weeks: one active person per active week, retained when active four weeks on.</summary>
+    /// <summary>
+    /// The person's share of the activity weeks: one active person per active week, retained when active four weeks on.
+    /// </summary>
     public static Dictionary<int, ActivityWeekFigures> WeeksShareOf(FeatureActivity activity)
     {
         var share = new Dictionary<int, ActivityWeekFigures>();

@@ -44,7 +44,9 @@ public static class FeatureReport
         return adopters == 0 ? null : revenue / adopters;
     }
 
-    /// <summary>The seed's feature value of one adoption week: its adopters × the feature's revenue impact, rounded to 6 decimals.</summary>
+    /// <summary>
+    /// The seed's feature value of one adoption week: its adopters × the feature's revenue impact, rounded to 6 decimals.
+    /// </summary>
     public static decimal FeatureValue(FeatureWeekFigures week, IEnumerable<FeatureWeekFigures> featureWeeks)
         => Math.Round(week.Adopters * (RevenueImpact(featureWeeks) ?? 0m), 6);
 }

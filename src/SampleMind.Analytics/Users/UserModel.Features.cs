@@ -24,7 +24,8 @@ public sealed partial class UserModel
     /// The feature facts as they are now, for a rollup to compare with after an ingest: the week array is shared (it is
     /// never changed in place), the per-feature arrays are copied (first uses and counts are).
     /// </summary>
-    public FeatureActivity FeatureActivity() => new(_featureNames, [.. _featureFirstUse], [.. _featureUses], _activeWeeks, LifetimeRevenue);
+    public FeatureActivity FeatureActivity()
+        => new(_featureNames, [.. _featureFirstUse], [.. _featureUses], _activeWeeks, LifetimeRevenue);
 
     /// <summary>The Monday (day number) of the ISO week of a day; day 0, 0001-01-01, is a Monday.</summary>
     public static int WeekOf(int day) => day - (((day % 7) + 7) % 7);
