@@ -27,6 +27,12 @@ public sealed partial class UserModel
     public FeatureActivity FeatureActivity()
         => new(_featureNames, [.. _featureFirstUse], [.. _featureUses], _activeWeeks, LifetimeRevenue);
 
+    /// <summary>
+    /// The feature facts without copying, with <paramref name="revenue"/> as their revenue: valid until the next
+    /// <c>feature_used</c> is applied (first uses and counts change in place).
+    /// </summary>
+    public FeatureActivity FeatureActivityView(decimal revenue) => new(_featureNames, _featureFirstUse, _featureUses, _activeWeeks, revenue);
+
     /// <summary>The Monday (day number) of the ISO week of a day; day 0, 0001-01-01, is a Monday.</summary>
     public static int WeekOf(int day) => day - (((day % 7) + 7) % 7);
 
