@@ -29,6 +29,7 @@ app.MapSegmentsApi();
 app.MapModelsApi();
 app.MapChurnModelsApi();
 app.MapCohortsApi();
+app.MapFeaturesApi();
 app.MapRevenueApi();
 app.MapForecastsApi();
 app.MapCampaignsApi();

@@ -1,6 +1,7 @@
 using SampleMind.Campaigns;
 using SampleMind.Cohorts;
 using SampleMind.Experiments;
+using SampleMind.Features;
 using SampleMind.FunnelMetrics;
 using SampleMind.Segments;
 
@@ -28,6 +29,53 @@ public sealed class SmallGroups(int minGroupSize)
             ? m with { Users = null, TotalRevenue = null, RevenuePerUser = null, Suppressed = true }
             : m).ToArray();
         return row with { Months = months, Suppressed = months.Any(m => m.Suppressed) };
+    }
+
+    /// <summary>
+    /// A feature of 1 to k-1 adopters: every figure withheld. Per adoption week: adopters 1 to k-1 → the week's figures
+    /// withheld, and the feature's totals (a withheld week is the totals less the shown ones); retained or not retained
+    /// adopters 1 to k-1 → retention withheld; non-adopters, or retained or not retained ones, 1 to k-1 → their figures
+    /// withheld; the retention impact with either retention (it is their difference).
+    /// </summary>
+    public FeatureRow Feature(FeatureRow row)
+    {
+        if (IsSmall(row.Adopters))
+        {
+            return row with { Adopters = null, Uses = null, AdopterRevenue = null, RevenueImpact = null, Weeks = [], Suppressed = true };
+        }
+        var weeks = row.Weeks.Select(FeatureWeek).ToArray();
+        var result = row with { Weeks = weeks, Suppressed = weeks.Any(w => w.Suppressed) };
+        return weeks.Any(w => w.Adopters is null) ? result with { Adopters = null, Uses = null, AdopterRevenue = null } : result;
+    }
+
+    private FeatureWeekRow FeatureWeek(FeatureWeekRow w)
+    {
+        if (IsSmall(w.Adopters))
+        {
+            return w with
+            {
+                Adopters = null, Uses = null, AverageUsage = null, RetainedAdopters = null, Retention = null, NonAdopters = null,
+                RetainedNonAdopters = null, NonAdopterRetention = null, RetentionImpact = null, AdopterRevenue = null,
+                FeatureValue = null, Suppressed = true,
+            };
+        }
+        var result = w;
+        if (IsSmall(w.RetainedAdopters) || IsSmall(w.Adopters - w.RetainedAdopters))
+        {
+            result = result with { RetainedAdopters = null, Retention = null, RetentionImpact = null, Suppressed = true };
+        }
+        if (IsSmall(w.NonAdopters))
+        {
+            result = result with
+            {
+                NonAdopters = null, RetainedNonAdopters = null, NonAdopterRetention = null, RetentionImpact = null, Suppressed = true,
+            };
+        }
+        else if (IsSmall(w.RetainedNonAdopters) || IsSmall(w.NonAdopters - w.RetainedNonAdopters))
+        {
+            result = result with { RetainedNonAdopters = null, NonAdopterRetention = null, RetentionImpact = null, Suppressed = true };
+        }
+        return result;
     }
 
     /// <summary>

@@ -11,6 +11,8 @@ public interface IRollupCatalogGrain : IGrainWithStringKey
     public const string Cohorts = "cohorts";
     public const string Segments = "segments";
     public const string MrrMonths = "mrr-months";
+    public const string Features = "features";
+    public const string ActivityWeeks = "activity-weeks";
 
     /// <summary>Adds a key (idempotent).</summary>
     Task AddAsync(string key);

@@ -28,6 +28,8 @@ public sealed partial class UserModel
             b.AccuracySum, b.AccuracyCount, b.Features))],
         Features = _featureNames,
         FeatureFirstUse = _featureFirstUse,
+        FeatureUses = _featureUses,
+        ActiveWeeks = _activeWeeks,
         SupportTickets = _supportTickets,
         PaymentFailures = _paymentFailures,
         Payments = [.. _payments.Select(p => new PaymentSnapshot(p.AtTicks, p.Amount, p.FromStripe))],
@@ -54,7 +56,8 @@ public sealed partial class UserModel
         if (s.Traits is null || s.PlanLog is null || s.Days is null || s.Features is null || s.FeatureFirstUse is null
             || s.Touches is null || s.SupportTickets is null || s.PaymentFailures is null || s.Payments is null || s.SegmentHistory is null
             || s.SegmentPath is null || s.Activation is null || s.Monetization is null
-            || s.Features.Length != s.FeatureFirstUse.Length || s.Activation.Length != 5 || s.Monetization.Length != 5)
+            || s.FeatureUses is null || s.ActiveWeeks is null
+            || s.Features.Length != s.FeatureFirstUse.Length || s.Features.Length != s.FeatureUses.Length || s.Activation.Length != 5 || s.Monetization.Length != 5)
         {
             throw new ArgumentException("inconsistent user snapshot", nameof(s));
         }
@@ -79,6 +82,8 @@ public sealed partial class UserModel
             _days = new PackedDay[s.Days.Length],
             _featureNames = [.. s.Features.Select(SharedStrings.Intern)],
             _featureFirstUse = s.FeatureFirstUse,
+            _featureUses = s.FeatureUses,
+            _activeWeeks = [.. s.ActiveWeeks.Order().Distinct()],
             _supportTickets = s.SupportTickets,
             _paymentFailures = s.PaymentFailures,
             _payments = [.. s.Payments.Select(p => new Payment(p.T, p.A, p.S))],

@@ -180,6 +180,7 @@ public sealed partial class UserModel
         _firstSeenAt = _firstSeenAt == NoTime ? at : Math.Min(_firstSeenAt, at);
         _lastActiveAt = Math.Max(_lastActiveAt, at);
         MarkDirty(day);
+        MarkActiveWeek(day);
 
         var index = BucketFor(day);
         var bucket = index >= 0 ? Unpack(index) : default;
@@ -433,10 +434,12 @@ public sealed partial class UserModel
         if (i >= 0)
         {
             _featureFirstUse[i] = Math.Min(_featureFirstUse[i], at);
+            _featureUses[i]++;
             return;
         }
         _featureNames = Inserted(_featureNames, ~i, SharedStrings.Intern(feature));
         _featureFirstUse = Inserted(_featureFirstUse, ~i, at);
+        _featureUses = Inserted(_featureUses, ~i, 1);
     }
 
     /// <summary>The plan in force at <paramref name="at"/>; a lapsed trial is the free plan.</summary>

@@ -13,9 +13,10 @@ public sealed class UserSnapshot
 {
     /// <summary>
     /// The shape written by this code. Format 1 was the model's own JSON (before the compact model); format 2 had no
-    /// campaign <see cref="Touches"/> (last-touch attribution), so its users are rebuilt from the log.
+    /// campaign <see cref="Touches"/> (last-touch attribution), format 3 no <see cref="FeatureUses"/> and
+    /// <see cref="ActiveWeeks"/> (feature analytics), so their users are rebuilt from the log.
     /// </summary>
-    public const int CurrentFormat = 3;
+    public const int CurrentFormat = 4;
 
     public int Format { get; set; }
     public long EventsApplied { get; set; }
@@ -37,6 +38,10 @@ public sealed class UserSnapshot
     public DaySnapshot[] Days { get; set; } = [];
     public string[] Features { get; set; } = [];
     public long[] FeatureFirstUse { get; set; } = [];
+    /// <summary>Uses of each of <see cref="Features"/> (same order).</summary>
+    public int[] FeatureUses { get; set; } = [];
+    /// <summary>The Mondays (day numbers) of every ISO week with activity, ascending.</summary>
+    public int[] ActiveWeeks { get; set; } = [];
     public long[] SupportTickets { get; set; } = [];
     public long[] PaymentFailures { get; set; } = [];
     public PaymentSnapshot[] Payments { get; set; } = [];

@@ -100,7 +100,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             AnsiConsole.MarkupLine($"[green]fixed[/] {to.DayNumber - from.DayNumber + 1} days and {weekKeys.Count} ISO weeks from the event log ({from:yyyy-MM-dd}..{to:yyyy-MM-dd})");
             if (retainedFrom is not null)
             {
-                Console.WriteLine("not rewritten after a retention trim (the log no longer holds their whole history): campaigns, funnels, model versions, cohorts, segments, experiments");
+                Console.WriteLine("not rewritten after a retention trim (the log no longer holds their whole history): campaigns, funnels, model versions, cohorts, segments, experiments, features");
             }
             else
             {
@@ -141,11 +141,12 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
             differences += await Reconcile.CampaignFunnelReconciler.CheckAsync(client, dataSource, cancellationToken);
             differences += await SegmentReconciler.CheckAsync(client, dataSource, from, to, cancellationToken);
             differences += await Reconcile.ExperimentReconciler.CheckAsync(client, dataSource, cancellationToken);
+            differences += await FeatureReconciler.CheckAsync(client, dataSource, cancellationToken);
         }
         else
         {
             // Their SQL reads each person's whole history (signup, first touch, the segment path), which the trim cut short.
-            Console.WriteLine("not compared after a retention trim: model versions, cohorts, campaigns, funnels, segments, experiments (lifetime figures)");
+            Console.WriteLine("not compared after a retention trim: model versions, cohorts, campaigns, funnels, segments, experiments, features (lifetime figures)");
         }
         differences += await IdentityReconciler.CheckAsync(dataSource, cancellationToken);
         differences += await MrrReconciler.CheckAsync(client, dataSource, cancellationToken);
@@ -154,7 +155,7 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         return differences == 0 ? 0 : 1;
     }
 
-    /// <summary>Rewrites the figures that span the whole event log (campaigns, funnels, model versions, cohorts, segments, experiments).</summary>
+    /// <summary>Rewrites the figures that span the whole event log (campaigns, funnels, model versions, cohorts, segments, experiments, features).</summary>
     private static async Task FixLifetimeFiguresAsync(IClusterClient client, Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var rewritten = await Reconcile.CampaignFunnelReconciler.FixAsync(client, dataSource, cancellationToken);
@@ -165,6 +166,8 @@ public sealed class ReconcileCommand : AsyncCommand<ReconcileSettings>
         AnsiConsole.MarkupLine("[green]fixed[/] the daily segment distribution from the whole event log");
         var experimentsFixed = await Reconcile.ExperimentReconciler.FixAsync(client, dataSource, cancellationToken);
         AnsiConsole.MarkupLine($"[green]fixed[/] {experimentsFixed} experiments from the whole event log");
+        var (featuresFixed, activityWeeksFixed) = await FeatureReconciler.FixAsync(client, dataSource, cancellationToken);
+        AnsiConsole.MarkupLine($"[green]fixed[/] {featuresFixed} features and {activityWeeksFixed} activity weeks from the whole event log");
     }
 
     private static IEnumerable<(string Field, string? Live, string? Sql)> Fields(KpiDayRowValues live, KpiDayRowValues sql)

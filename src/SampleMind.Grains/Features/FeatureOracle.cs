@@ -1,35 +1,8 @@
 using Npgsql;
+using SampleMind.Analytics.FeatureAnalytics;
 using SampleMind.Rollups;
 
 namespace SampleMind.Features;
-
-/// <summary>The figures of one feature and adoption week, computed by <see cref="FeatureOracle"/>.</summary>
-/// <param name="Feature">The <c>feature</c> property of the <c>feature_used</c> events.</param>
-/// <param name="AdoptionWeek">The Monday (UTC) of the ISO week of the adopters' first use.</param>
-/// <param name="Adopters">People whose first use of the feature falls in that week.</param>
-/// <param name="Uses">All uses of the feature by those adopters, at any time.</param>
-/// <param name="RetainedAdopters">Adopters with any event in the ISO week four weeks after the adoption week.</param>
-/// <param name="AdopterRevenue">The <c>payment_succeeded</c> amounts of those adopters, at any time.</param>
-/// <param name="NonAdopters">People with any event in the adoption week who had not used the feature by its end.</param>
-/// <param name="RetainedNonAdopters">Those non-adopters with any event in the ISO week four weeks after.</param>
-public sealed record class FeatureWeekFigures(
-    string Feature, DateOnly AdoptionWeek, long Adopters, long Uses, long RetainedAdopters, decimal AdopterRevenue,
-    long NonAdopters, long RetainedNonAdopters)
-{
-    /// <summary>Uses per adopter, rounded to 6 decimals.</summary>
-    public decimal AverageUsage => Math.Round((decimal)Uses / Adopters, 6);
-
-    /// <summary>The share of adopters retained four weeks on, rounded to 6 decimals.</summary>
-    public decimal Retention => Math.Round((decimal)RetainedAdopters / Adopters, 6);
-
-    /// <summary>
-    /// The retention impact: adopters' four-week retention minus the non-adopters' of the same week, rounded to 6
-    /// decimals; null without non-adopters.
-    /// </summary>
-    public decimal? RetentionImpact => NonAdopters == 0
-        ? null
-        : Math.Round((decimal)RetainedAdopters / Adopters - (decimal)RetainedNonAdopters / NonAdopters, 6);
-}
 
 /// <summary>
 /// The oracle of feature analytics: per feature and adoption week, SQL over the user event log (the seed's
@@ -38,7 +11,8 @@ public sealed record class FeatureWeekFigures(
 /// </summary>
 public static class FeatureOracle
 {
-    private static readonly string Sql = $"""
+    // The people, uses, active weeks and revenue every query here starts from.
+    private static readonly string Facts = $"""
         WITH ev AS (
             SELECT user_id, ts, type, event, payload->'properties' AS p FROM user_events
         ),
@@ -56,7 +30,11 @@ public static class FeatureOracle
         revenue AS (
             SELECT user_id, sum(coalesce({OracleSql.Number("amount")}, {OracleSql.Number("revenue")}, 0)) AS amount
             FROM ev WHERE type = 'track' AND event = 'payment_succeeded' GROUP BY user_id
-        ),
+        )
+        """;
+
+    private static readonly string Sql = $"""
+        {Facts},
         adopted AS (
             SELECT a.feature, a.week, count(*) AS adopters, sum(a.uses) AS uses,
                    count(w.user_id) AS retained, coalesce(sum(r.amount), 0) AS revenue
@@ -80,15 +58,38 @@ public static class FeatureOracle
         ORDER BY d.feature, d.week
         """;
 
+    // The additive figures the live grains hold (FeatureTotals): per feature and week, the adopters' cells and the
+    // active-adopted cells of every week an adopter was active in from their adoption week on.
+    private static readonly string TotalsSql = $"""
+        {Facts},
+        cells AS (
+            SELECT a.feature, a.week, 1 AS adopters, a.uses, (w.user_id IS NOT NULL)::int AS retained,
+                   coalesce(r.amount, 0) AS revenue, 0 AS active_adopted, 0 AS retained_active
+            FROM adopters a
+            LEFT JOIN active_weeks w ON w.user_id = a.user_id AND w.week = a.week + 28
+            LEFT JOIN revenue r ON r.user_id = a.user_id
+            UNION ALL
+            SELECT a.feature, w.week, 0, 0, 0, 0, 1, (later.user_id IS NOT NULL)::int
+            FROM adopters a
+            JOIN active_weeks w ON w.user_id = a.user_id AND w.week >= a.week
+            LEFT JOIN active_weeks later ON later.user_id = a.user_id AND later.week = w.week + 28
+        )
+        SELECT feature, week, sum(adopters), sum(uses), sum(retained), sum(revenue), sum(active_adopted), sum(retained_active)
+        FROM cells GROUP BY feature, week ORDER BY feature, week
+        """;
+
+    private static readonly string ActivitySql = $"""
+        {Facts}
+        SELECT w.week, count(*), count(later.user_id)
+        FROM active_weeks w
+        LEFT JOIN active_weeks later ON later.user_id = w.user_id AND later.week = w.week + 28
+        GROUP BY w.week ORDER BY w.week
+        """;
+
     /// <summary>Every feature's figures per adoption week, ordered by feature and week.</summary>
     public static async Task<IReadOnlyList<FeatureWeekFigures>> WeeksAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var utc = new NpgsqlCommand("SET TIME ZONE 'UTC'", connection))
-        {
-            await utc.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await using var connection = await OpenUtcAsync(dataSource, cancellationToken);
         var result = new List<FeatureWeekFigures>();
         await using var command = new NpgsqlCommand(Sql, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -103,13 +104,63 @@ public static class FeatureOracle
     }
 
     /// <summary>
+    /// The additive figures the live grains hold, from the event log: per feature its week cells, and everyone's activity
+    /// per week (the Monday's day number). reconcile --fix writes these into the feature and activity-week grains.
+    /// </summary>
+    public static async Task<(SortedDictionary<string, FeatureFigures> Features, SortedDictionary<int, ActivityWeekFigures> Weeks)> TotalsAsync(
+        NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        var features = new SortedDictionary<string, FeatureFigures>(StringComparer.Ordinal);
+        var weeks = new SortedDictionary<int, ActivityWeekFigures>();
+        await using var connection = await OpenUtcAsync(dataSource, cancellationToken);
+        await using (var command = new NpgsqlCommand(TotalsSql, connection))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var feature = reader.GetString(0);
+                if (!features.TryGetValue(feature, out var figures))
+                {
+                    features[feature] = figures = new FeatureFigures();
+                }
+                figures.Weeks[DateOnly.FromDateTime(reader.GetDateTime(1)).DayNumber] = new FeatureWeekCell
+                {
+                    Adopters = Convert.ToInt64(reader.GetValue(2)),
+                    Uses = Convert.ToInt64(reader.GetValue(3)),
+                    RetainedAdopters = Convert.ToInt64(reader.GetValue(4)),
+                    AdopterRevenue = reader.GetDecimal(5),
+                    ActiveAdopted = Convert.ToInt64(reader.GetValue(6)),
+                    RetainedActiveAdopted = Convert.ToInt64(reader.GetValue(7)),
+                };
+            }
+        }
+        await using (var command = new NpgsqlCommand(ActivitySql, connection))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                weeks[DateOnly.FromDateTime(reader.GetDateTime(0)).DayNumber] = new ActivityWeekFigures
+                {
+                    Active = reader.GetInt64(1),
+                    Retained = reader.GetInt64(2),
+                };
+            }
+        }
+        return (features, weeks);
+    }
+
+    private static async Task<NpgsqlConnection> OpenUtcAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var utc = new NpgsqlCommand("SET TIME ZONE 'UTC'", connection);
+        await utc.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>
     /// The seed's feature value of one adoption week: its adopters × the feature's revenue impact, the mean revenue
     /// per adopter over all the feature's adoption weeks; rounded to 6 decimals.
     /// </summary>
     public static decimal FeatureValue(FeatureWeekFigures week, IEnumerable<FeatureWeekFigures> featureWeeks)
-    {
-        var all = featureWeeks.Where(w => w.Feature == week.Feature).ToList();
-        var impact = all.Sum(w => w.AdopterRevenue) / all.Sum(w => w.Adopters);
-        return Math.Round(week.Adopters * impact, 6);
-    }
+        => FeatureReport.FeatureValue(week, featureWeeks.Where(w => w.Feature == week.Feature));
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SampleMind.Cohorts;
+using SampleMind.Features;
 using SampleMind.ModelVersions;
 using SampleMind.Rollups;
 using SampleMind.Segments;
@@ -29,6 +30,17 @@ public static class ModelVersionAndCohortServiceCollectionExtensions
         services.TryAddSingleton<ICohortDeltaSink>(sp => sp.GetRequiredService<CohortPreAggregator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, CohortPreAggregator>(sp => sp.GetRequiredService<CohortPreAggregator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, CohortUserRollup>());
+        return services;
+    }
+
+    /// <summary>The feature analytics rollup (features and activity weeks): its user-grain hook and its per-silo pre-aggregator.</summary>
+    public static IServiceCollection AddSampleMindFeatures(this IServiceCollection services)
+    {
+        services.AddSampleMindRollups();
+        services.TryAddSingleton<FeaturePreAggregator>();
+        services.TryAddSingleton<IFeatureDeltaSink>(sp => sp.GetRequiredService<FeaturePreAggregator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRollupFlushTarget, FeaturePreAggregator>(sp => sp.GetRequiredService<FeaturePreAggregator>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IUserRollup, FeatureUserRollup>());
         return services;
     }
 

@@ -35,6 +35,7 @@ public static class UserServiceCollectionExtensions
         services.AddSampleMindKpis();
         services.AddSampleMindModelVersions();
         services.AddSampleMindCohorts();
+        services.AddSampleMindFeatures();
         services.AddSampleMindSegments();
         services.AddSampleMindCampaigns();
         services.AddSampleMindFunnels();

@@ -1,3 +1,4 @@
+using SampleMind.Analytics.FeatureAnalytics;
 using SampleMind.Features;
 using SampleMind.Testing;
 using SampleMind.Users;
@@ -103,7 +104,73 @@ public sealed class FeatureOracleTests(ClusterFixture fixture)
         Assert.Contains(oracle, w => w.RetainedAdopters > 0 && w.RetainedAdopters < w.Adopters);
         Assert.Contains(oracle, w => w.AdopterRevenue > 0);
         Assert.Contains(oracle, w => w.NonAdopters > 0 && w.RetainedNonAdopters > 0);
+
+        // The live grains (fed through the per-silo pre-aggregator) equal the same truth, feature value and revenue
+        // impact included.
+        await TestSupport.EventuallyAsync(async () =>
+        {
+            var live = await LiveAsync();
+            var want = string.Join("\n", expected.Select(Describe));
+            var got = string.Join("\n", live.SelectMany(r => r.Weeks.Select(w => Describe(Figures(r.Feature, w)))));
+            return want == got ? null : $"live:\n{got}\nwant:\n{want}";
+        });
+        foreach (var row in await LiveAsync())
+        {
+            var all = expected.Where(w => w.Feature == row.Feature).ToList();
+            Assert.Equal(Math.Round(all.Sum(w => w.AdopterRevenue) / all.Sum(w => w.Adopters), 6), row.RevenueImpact);
+            Assert.Equal(all.Select(w => FeatureOracle.FeatureValue(w, all)), row.Weeks.Select(w => w.FeatureValue!.Value));
+            Assert.Equal(all.Sum(w => w.Adopters), row.Adopters);
+        }
+
+        // reconcile --check finds nothing; a planted difference in a feature grain and in an activity week is found
+        // and --fix rewrites both from the log.
+        Assert.Empty(await OwnDifferencesAsync());
+        var mixer = fixture.Client.GetGrain<IFeatureGrain>(Features[0]);
+        var totals = await mixer.GetTotalsAsync();
+        var rows = await LiveAsync();
+        var common = rows[0].Weeks.Select(w => w.AdoptionWeek).Intersect(rows[1].Weeks.Select(w => w.AdoptionWeek)).Max();
+        var cell = totals.Weeks[common];
+        await mixer.ResetAsync(totals with { Weeks = new(totals.Weeks) { [common] = cell with { Adopters = cell.Adopters + 1, Uses = cell.Uses + 3 } } });
+        var activity = fixture.Client.GetGrain<IActivityWeekGrain>(common.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        var active = await activity.GetTotalsAsync();
+        await activity.ResetAsync(active with { Active = active.Active + 2 });
+        var planted = await OwnDifferencesAsync();
+        Assert.Contains(planted, d => d.StartsWith($"feature {Features[0]} week {common:yyyy-MM-dd} adopters: live {cell.Adopters + 1} ≠ sql {cell.Adopters}", StringComparison.Ordinal));
+        Assert.Contains(planted, d => d.StartsWith($"feature {Features[0]} week {common:yyyy-MM-dd} uses: live {cell.Uses + 3} ≠ sql {cell.Uses}", StringComparison.Ordinal));
+        Assert.Contains(planted, d => d.StartsWith($"feature {Features[1]} week {common:yyyy-MM-dd} non_adopters:", StringComparison.Ordinal));
+        await FeatureReconciliation.FixAsync(fixture.Client, fixture.Database.DataSource);
+        Assert.Empty(await OwnDifferencesAsync());
+        Assert.Equal(expected.Select(Describe), (await LiveAsync()).SelectMany(r => r.Weeks.Select(w => Describe(Figures(r.Feature, w)))));
+
+        // The oracle's additive figures (what --fix writes) give the oracle's rows.
+        var (sqlFeatures, sqlWeeks) = await FeatureOracle.TotalsAsync(fixture.Database.DataSource);
+        Assert.Equal(expected.Select(Describe), Features.SelectMany(f => FeatureReport.Weeks(f, sqlFeatures[f], sqlWeeks)).Select(Describe));
     }
+
+    [Fact]
+    public async Task FeatureGrain_AppliesARetriedFlush_Once()
+    {
+        var grain = fixture.Client.GetGrain<IFeatureGrain>("fo-retried");
+        var week = new DateOnly(2025, 6, 2);
+        var delta = new FeatureTotals { Weeks = new() { [week] = new FeatureWeekTotals(1, 4, 0, 7.5m, 1, 0) } };
+        await grain.ApplyAsync(delta, "silo-a", 1);
+        await grain.ApplyAsync(delta, "silo-a", 1); // the pre-aggregator's resend after a lost answer
+        await grain.ApplyAsync(delta, "silo-b", 1); // another silo's own sequence
+        Assert.Equal(new FeatureWeekTotals(2, 8, 0, 15m, 2, 0), (await grain.GetTotalsAsync()).Weeks[week]);
+        var row = await grain.GetAsync();
+        Assert.Equal((2L, 8L, 4m, 7.5m), (row.Adopters!.Value, row.Uses!.Value, row.Weeks.Single().AverageUsage!.Value, row.RevenueImpact!.Value));
+    }
+
+    private async Task<FeatureRow[]> LiveAsync()
+        => await Task.WhenAll(Features.Select(f => fixture.Client.GetGrain<IFeatureGrain>(f).GetAsync()));
+
+    private async Task<List<string>> OwnDifferencesAsync()
+        => [.. (await FeatureReconciliation.CheckAsync(fixture.Client, fixture.Database.DataSource)).Differences
+            .Where(d => Features.Any(f => d.StartsWith($"feature {f} ", StringComparison.Ordinal)))];
+
+    private static FeatureWeekFigures Figures(string feature, FeatureWeekRow w)
+        => new(feature, w.AdoptionWeek, w.Adopters!.Value, w.Uses!.Value, w.RetainedAdopters!.Value, w.AdopterRevenue!.Value,
+            w.NonAdopters!.Value, w.RetainedNonAdopters!.Value);
 
     private static List<FeatureWeekFigures> Truth(List<(string User, DateTimeOffset At, string? Feature, decimal Amount)> events)
     {

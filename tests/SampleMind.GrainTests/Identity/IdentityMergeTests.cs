@@ -397,6 +397,7 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
         {
             Anon(anon, "page", day, name: "pricing", campaign: "erase-spring"),
             Anon(anon, "track", day.AddMinutes(1), name: "signup_started"),
+            Anon(anon, "track", day.AddMinutes(1.5), name: "feature_used", properties: new JsonObject { ["feature"] = "erase-feature" }),
         };
         var person = new[]
         {
@@ -408,6 +409,7 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
                 ["model"] = "erase_model", ["model_version"] = "1.0", ["processing_time_ms"] = 120, ["accuracy"] = 0.9,
             }),
             Ev(user, null, "track", day.AddMinutes(6), name: "payment_succeeded", properties: new JsonObject { ["amount"] = 29 }),
+            Ev(user, null, "track", day.AddMinutes(7), name: "feature_used", properties: new JsonObject { ["feature"] = "erase-feature" }),
         };
         // Someone else active on the same day and campaign: their share stays.
         var others = new[]
@@ -418,6 +420,7 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
             {
                 ["model"] = "erase_model", ["model_version"] = "1.0", ["processing_time_ms"] = 80, ["accuracy"] = 0.7,
             }),
+            Ev(other, null, "track", day.AddHours(1).AddMinutes(3), name: "feature_used", properties: new JsonObject { ["feature"] = "erase-feature" }),
         };
         await Grain(anon).IngestAsync(anonymous);
         await Grain(user).IngestAsync(person);
@@ -429,14 +432,17 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
         await fixture.Database.ExecuteAsync(
             "insert into erasure_jobs (id, user_hash, user_id, state, requested_by) values (@id, 'h', @u, 'queued', 'test')",
             ("id", job), ("u", user));
-        Assert.Equal(new ErasureResult(user, 2, 7), await Grain(anon).EraseAsync(job)); // a merged key erases its person
+        var feature = fixture.Client.GetGrain<SampleMind.Features.IFeatureGrain>("erase-feature");
+        Assert.Equal((2L, 3L, 29m), ((await feature.GetAsync()).Adopters!.Value, (await feature.GetAsync()).Uses!.Value, (await feature.GetAsync()).AdopterRevenue!.Value));
+        Assert.Equal(new ErasureResult(user, 2, 9), await Grain(anon).EraseAsync(job)); // a merged key erases its person
 
         // Every aggregate equals SQL over what remains: the other person alone on that day and campaign.
         await AssertAggregatesEqualTheOracleAsync();
         Assert.Equal(1, (await CampaignOracle.CampaignsAsync(fixture.Database.DataSource))["erase-spring"].Users);
         var versions = (await fixture.Client.GetGrain<ModelVersions.IModelVersionGrain>("erase_model@1.0").GetAsync());
         Assert.Equal(1, versions.Requests);
-        Assert.Equal("done  2 7", (await fixture.Database.RowsAsync(
+        Assert.Equal((1L, 1L, 0m), ((await feature.GetAsync()).Adopters!.Value, (await feature.GetAsync()).Uses!.Value, (await feature.GetAsync()).AdopterRevenue!.Value));
+        Assert.Equal("done  2 9", (await fixture.Database.RowsAsync(
             "select state || ' ' || coalesce(user_id, '') || ' ' || erased_keys || ' ' || erased_events from erasure_jobs where id = @id",
             ("id", job))).Single());
         Assert.Equal(0, await RowsAsync(user) + await RowsAsync(anon));
@@ -448,10 +454,10 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
 
         // Retried old messages (and new ones) of either key are acked as duplicates and stored nowhere, also after the
         // grains were deactivated (a fresh activation reads the tombstone); a re-run of the finished job changes nothing.
-        Assert.Equal(new IngestResult(5, 0, 5, 0), await Grain(user).IngestAsync(person));
+        Assert.Equal(new IngestResult(6, 0, 6, 0), await Grain(user).IngestAsync(person));
         await fixture.DeactivateAllAsync();
-        Assert.Equal(new IngestResult(2, 0, 2, 0), await Grain(anon).IngestAsync(anonymous));
-        Assert.Equal(new IngestResult(5, 0, 5, 0), await Grain(user).IngestAsync(person));
+        Assert.Equal(new IngestResult(3, 0, 3, 0), await Grain(anon).IngestAsync(anonymous));
+        Assert.Equal(new IngestResult(6, 0, 6, 0), await Grain(user).IngestAsync(person));
         Assert.Null(await Grain(user).GetAsync());
         Assert.Null(await Grain(anon).GetAsync());
         Assert.Equal(new ErasureResult(user, 1, 0), await Grain(user).EraseAsync(job));
@@ -507,6 +513,12 @@ public sealed class IdentityMergeTests(ClusterFixture fixture)
                 {
                     return $"funnel {name}: live {Describe(live)} ≠ SQL {Describe(expected)}";
                 }
+            }
+            // Feature analytics count people: a merge moves the anonymous key's adoption, uses and active weeks to the person.
+            var (features, _) = await SampleMind.Features.FeatureReconciliation.CheckAsync(fixture.Client, source);
+            if (features.Count > 0)
+            {
+                return $"features: {string.Join("\n", features.Take(5))}";
             }
             var segments = await SegmentOracle.FiguresAsync(source);
             var liveSegments = (await fixture.Client.GetGrain<ISegmentsGrain>(ISegmentsGrain.Key).GetTotalsAsync()).ToFigures();

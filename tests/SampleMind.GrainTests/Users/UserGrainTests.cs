@@ -171,7 +171,7 @@ public sealed class UserGrainTests(ClusterFixture fixture)
     [Theory]
     [InlineData("""{"UserId":"u","EventsApplied":3,"Days":{"20000":{"Events":3,"LastAt":"2024-10-04T10:00:00+00:00"}},"Traits":{"plan":{"Value":"pro","At":"2024-10-04T10:00:00+00:00","MessageId":"m1"}}}""")]
     [InlineData("not json at all")]
-    [InlineData("""{"Format":3,"EventsApplied":1,"Activation":[1]}""")]
+    [InlineData("""{"Format":4,"EventsApplied":1,"Activation":[1]}""")]
     public async Task Snapshot_ThisVersionCannotRead_IsDropped_AndTheUserRebuiltFromTheLog(string stored)
     {
         var user = Fresh("oldsnap");

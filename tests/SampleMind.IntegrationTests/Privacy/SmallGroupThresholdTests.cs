@@ -34,7 +34,7 @@ namespace SampleMind.IntegrationTests.Privacy;
 /// PostgreSQL: the grains hold groups of exactly k-1 and k people (set as reconcile --fix sets them); the admin key sees
 /// every figure as the grain answers it, the read key (and growth, privacy) the same with exactly the withheld ones null.
 /// </summary>
-public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host) : IClassFixture<SmallGroupThresholdTests.Host>
+public sealed partial class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host) : IClassFixture<SmallGroupThresholdTests.Host>
 {
     private static readonly DateOnly Day = new(2026, 3, 2);
 
@@ -79,6 +79,7 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
             builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_database.ConnectionString));
             _app = builder.Build();
             _app.MapCohortsApi();
+            _app.MapFeaturesApi();
             _app.MapSegmentsApi();
             _app.MapFunnelsApi();
             _app.MapCampaignsApi();
@@ -99,6 +100,7 @@ public sealed class SmallGroupThresholdTests(SmallGroupThresholdTests.Host host)
     /// <summary>The groups: each endpoint has one of k-1 people and one of k (and the complements the rules protect).</summary>
     private static async Task SeedAsync(IClusterClient client)
     {
+        await SeedFeaturesAsync(client);
         var person = new EventBuilder(PiiMaskingTests.Person);
         await client.GetGrain<IUserGrain>(PiiMaskingTests.Person).IngestAsync([.. new[]
         {

@@ -36,6 +36,8 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
         { "GET", "/api/risk", "Read", 200, null },
         { "GET", "/api/risk/summary", "Read", 200, null },
         { "GET", "/api/cohorts", "Read", 200, null },
+        { "GET", "/api/features", "Read", 200, null },
+        { "GET", "/api/features/{feature}", "Read", 404, null },
         { "GET", "/api/revenue/mrr", "Read", 200, null },
         { "GET", "/api/revenue/summary", "Read", 200, null },
         { "GET", "/api/forecasts/mrr", "Read", 422, null }, // no history: ProblemDetails naming the 28 days needed
@@ -92,7 +94,8 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
     {
         var ct = TestContext.Current.CancellationToken;
         var url = path.Replace("{id}", "role-test", StringComparison.Ordinal).Replace("{key}", "role-test", StringComparison.Ordinal)
-            .Replace("{name}", "no-such", StringComparison.Ordinal).Replace("{version}", "0", StringComparison.Ordinal);
+            .Replace("{name}", "no-such", StringComparison.Ordinal).Replace("{version}", "0", StringComparison.Ordinal)
+            .Replace("{feature}", "no-such", StringComparison.Ordinal);
 
         // A plain client: exactly the Authorization header of each case, nothing added.
         using var http = new HttpClient { BaseAddress = stack.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

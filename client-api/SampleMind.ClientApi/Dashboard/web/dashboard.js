@@ -1,5 +1,5 @@
 // The SampleMind live dashboard: KPI tiles and charts fed by GET /api/live (Server-Sent Events, read over fetch so
-// the API key travels in the Authorization header), plus segments, risk and alerts polled when this client-api
+// the API key travels in the Authorization header), plus segments, risk, features and alerts polled when this client-api
 // serves them (the OpenAPI document says which), and a user lookup.
 'use strict';
 
@@ -328,6 +328,35 @@ async function refreshAlerts() {
   empty.textContent = 'No firing alerts.';
 }
 
+const fmtPoints = (v) => (v == null ? '–' : `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)} pp`);
+
+/** One row per feature and adoption week; a figure withheld for a small group (null) shows as a dash. */
+async function refreshFeatures() {
+  const table = $('features-table');
+  const empty = $('features-card').querySelector('.empty');
+  const features = state.paths.has('/api/features') ? (await api('/api/features')) ?? [] : null;
+  table.hidden = !features || features.length === 0;
+  empty.hidden = !table.hidden;
+  empty.textContent = features ? 'No feature_used events yet.' : 'Feature analytics are not served by this client-api yet.';
+  const rows = (features ?? []).flatMap((f) => (f.weeks.length ? f.weeks : [null]).map((w) => ({ f, w })));
+  table.querySelector('tbody').replaceChildren(...rows.map(({ f, w }) => {
+    const row = document.createElement('tr');
+    row.dataset.feature = f.feature;
+    if (w) row.dataset.week = w.adoptionWeek;
+    if (f.suppressed || w?.suppressed) row.title = 'Some figures withheld: a group under the small-group threshold (Privacy:MinGroupSize)';
+    const cells = w
+      ? [f.feature, w.adoptionWeek, fmtInt(w.adopters), fmtNumber(w.averageUsage), fmtPercent(w.retention), fmtPercent(w.nonAdopterRetention),
+          fmtPoints(w.retentionImpact), fmtMoney(w.adopterRevenue), fmtMoney(f.revenueImpact), fmtMoney(w.featureValue)]
+      : [f.feature, '–', '–', '–', '–', '–', '–', '–', '–', '–'];
+    for (const text of cells) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
 async function every(ms, refresh) {
   for (;;) {
     try {
@@ -538,6 +567,7 @@ async function start() {
   live();
   every(POLL_MS, refreshSegments);
   every(POLL_MS, refreshRisk);
+  every(POLL_MS, refreshFeatures);
   every(FORECAST_MS, () => refreshForecast('chart-forecast-mrr', '/api/forecasts/mrr'));
   every(FORECAST_MS, () => refreshForecast('chart-forecast-dau', '/api/forecasts/users?series=dau'));
   every(ALERTS_MS, refreshAlerts);
