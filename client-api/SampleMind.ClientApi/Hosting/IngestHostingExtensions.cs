@@ -18,6 +18,7 @@ public static class IngestHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddPiiProtection(); // events are stored with their personal data protected
         services.TryAddSingleton<IngestHandler>();
         services.AddProblemDetails();
         services.AddCors();
