@@ -58,6 +58,9 @@ internal sealed class BenchStack : IAsyncDisposable
             ["SAMPLEMIND_SILO_GATEWAYPORT"] = ports.Gateway.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SAMPLEMIND_CLUSTER_ID"] = ports.ClusterId,
             ["SAMPLEMIND_DEMO"] = "0",
+            // Its own database holds no Stripe side: revenue from events, as the freshness probe's payments are, whatever
+            // the caller's environment says (the samplemind wrapper sets Stripe for a shell on the demo's database).
+            ["Revenue__Source"] = "events",
         };
         var stack = new BenchStack(
             new Uri($"http://127.0.0.1:{ports.Api}/"), new Uri($"http://127.0.0.1:{ports.SiloWeb}/"),
