@@ -39,6 +39,7 @@ public sealed partial class UserGrain
             await flushes.FlushAllAsync();
             if (facts.Count > 0 && !ReferenceEquals(_model, s_noEvents))
             {
+                await ResolveForRollupsAsync(_model, facts, fromEvents: false);
                 var capture = RollupDeltaCapture.Start();
                 try
                 {

@@ -357,6 +357,19 @@ public sealed partial class UserGrain(
     }
 
     /// <summary>Applies the rows a merge moved into this person's log, reporting this person's share after minus before.</summary>
+    /// <summary>
+    /// Makes every dimension value (model versions, campaigns) and experiment the rollups map for <paramref name="facts"/>
+    /// known to this silo, as ingest does before it captures: the rollups map synchronously, and a value this silo has
+    /// not loaded maps to "(other)". Without it a share moved or taken back on another silo than the one that counted it
+    /// (after a restart or a move) lands under "(other)" instead of its key. <paramref name="fromEvents"/>: events counted
+    /// now for the first time (the overflow metric counts refused values), not shares counted before.
+    /// </summary>
+    private async Task ResolveForRollupsAsync(UserModel model, IReadOnlyList<EventFacts> facts, bool fromEvents)
+    {
+        await dimensions.ResolveAsync(DimensionRegistry.ValuesOf(model, facts).Select(v => (v.Dimension, v.Value, v.FromEvent && fromEvents)));
+        await experiments.ResolveAsync(Experiments.ExperimentDefinitions.ExposedIn(facts));
+    }
+
     private async Task<int> AbsorbLogTailAsync()
     {
         var facts = new List<EventFacts>();
@@ -371,6 +384,7 @@ public sealed partial class UserGrain(
             return 0;
         }
         var model = Writable();
+        await ResolveForRollupsAsync(model, facts, fromEvents: true);
         var captures = rollups.People.Select(r => r.Begin(model, facts)).ToArray();
         foreach (var f in facts)
         {
@@ -418,6 +432,7 @@ public sealed partial class UserGrain(
         if (merge.Payloads.Count > 0 && !ReferenceEquals(_model, s_noEvents))
         {
             var facts = merge.Payloads.Select(EventFacts.Parse).ToArray();
+            await ResolveForRollupsAsync(_model, facts, fromEvents: false);
             var captures = rollups.People.Select(r => r.Begin(_model, facts)).ToArray();
             var nothing = new UserModel { UserId = UserId };
             foreach (var capture in captures)
