@@ -23,20 +23,20 @@ internal sealed record class BenchResult
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 
-    /// <summary>The figures beside the issue's goals.</summary>
+    /// <summary>The figures beside issue 20's goals (ratios to this run's own limits where the figure depends on the machine).</summary>
     public Table ToTable()
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"samplemind bench ({Mode}, {StartedAt:yyyy-MM-dd HH:mm} UTC, {Machine.Cores} cores)");
         table.AddColumns("figure", "value", "goal");
         Row(table, "limits.grainCallsPerSec", $"{Limits.GrainCallsPerSec:N0}", "");
         Row(table, "limits.pgCopyRowsPerSec", $"{Limits.PgCopyRowsPerSec:N0}", "");
-        Row(table, "ingest.eventsPerSec", $"{Ingest.EventsPerSec:N0}", Goal(Ingest.EventsPerSec >= 50_000, "≥ 50,000"));
-        Row(table, "  ratio to grain calls / to COPY", $"{Ingest.RatioToGrainCalls:P0} / {Ingest.RatioToPgCopy:P0}", "");
+        Row(table, "ingest.eventsPerSec", $"{Ingest.EventsPerSec:N0}", "");
+        Row(table, "  ratio to grain calls / to COPY", $"{Ingest.RatioToGrainCalls:P0} / {Ingest.RatioToPgCopy:P0}", Goal(Ingest.RatioToPgCopy >= 0.5, "COPY ratio ≥ 50 %"));
         Row(table, "  silo / client-api CPU (100 % = 1 core)", $"{Ingest.SiloCpuPercent:N0} % / {Ingest.ApiCpuPercent:N0} %", "");
         Row(table, $"riskQuery p50 / p99 / p99.9 ms ({RiskQuery.RatePerSec:N0}/s)", Ms(RiskQuery), "");
-        Row(table, $"riskQueryUnderIngest ({RiskQueryUnderIngest.IngestEventsPerSec:N0} ev/s)", Ms(RiskQueryUnderIngest), Goal(RiskQueryUnderIngest.P99Ms <= 5, "p99 ≤ 5 ms"));
-        Row(table, "freshness p50 / p99 ms", $"{Freshness.P50Ms:N0} / {Freshness.P99Ms:N0} ({Freshness.Samples} samples)", Goal(Freshness.P99Ms <= 1000, "p99 ≤ 1,000 ms"));
-        Row(table, "memory.bytesPerActiveUser", $"{Memory.BytesPerActiveUser:N0} ({Memory.ActiveUsers:N0} users)", Goal(Memory.BytesPerActiveUser <= 2048, "≤ 2,048"));
+        Row(table, $"riskQueryUnderIngest ({RiskQueryUnderIngest.IngestEventsPerSec:N0} ev/s)", Ms(RiskQueryUnderIngest), Goal(RiskQueryUnderIngest.P99Ms <= 10 && RiskQueryUnderIngest.P999Ms <= 25, "p99 ≤ 10, p99.9 ≤ 25 ms"));
+        Row(table, "freshness p50 / p99 ms", $"{Freshness.P50Ms:N0} / {Freshness.P99Ms:N0} ({Freshness.Samples} samples)", Goal(Freshness.P99Ms <= 250, "p99 ≤ 250 ms"));
+        Row(table, "memory.bytesPerActiveUser", $"{Memory.BytesPerActiveUser:N0} ({Memory.ActiveUsers:N0} users)", Goal(Memory.BytesPerActiveUser <= 3072, "≤ 3 KB"));
         Row(table, "  per user reached by ingest (with events)", $"{Memory.BytesPerIngestedUser:N0} ({Memory.IngestedUsers:N0} users)", "");
         foreach (var (events, ms) in SqlBaseline.RefreshMs)
         {
