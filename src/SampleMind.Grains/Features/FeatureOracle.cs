@@ -7,7 +7,8 @@ namespace SampleMind.Features;
 /// <summary>
 /// The oracle of feature analytics: per feature and adoption week, SQL over the user event log (the seed's
 /// <c>feature_analytics</c> view adapted to our table). A use is a <c>track</c> <c>feature_used</c> event whose
-/// <c>feature</c> property is a non-empty string or a number; weeks are ISO weeks in UTC.
+/// <c>feature</c> property is a non-empty string or a number; weeks are ISO weeks in UTC. A feature the registry did
+/// not admit (<c>dimension_values</c>, past <see cref="Rollups.CardinalityOptions.Features"/>) counts under "(other)".
 /// </summary>
 public static class FeatureOracle
 {
@@ -16,9 +17,15 @@ public static class FeatureOracle
         WITH ev AS (
             SELECT user_id, ts, type, event, payload->'properties' AS p FROM user_events
         ),
-        uses AS (
+        raw_uses AS (
             SELECT user_id, {OracleSql.Text("feature")} AS feature, ts
             FROM ev WHERE type = 'track' AND event = 'feature_used'
+        ),
+        uses AS ( -- a feature not admitted to the registry (past the ceiling) counts under "(other)", as live
+            SELECT user_id, CASE WHEN feature IS NULL THEN NULL
+                                 WHEN EXISTS (SELECT 1 FROM dimension_values d WHERE d.dimension = 'feature' AND d.value = feature) THEN feature
+                                 ELSE '(other)' END AS feature, ts
+            FROM raw_uses
         ),
         adopters AS (
             SELECT feature, user_id, date_trunc('week', min(ts))::date AS week, count(*) AS uses

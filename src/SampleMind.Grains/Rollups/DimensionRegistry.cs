@@ -20,6 +20,10 @@ public sealed class CardinalityOptions
     [Range(1, 1_000_000)]
     public int Campaigns { get; set; } = 1_000;
 
+    /// <summary>Distinct <c>feature_used</c> features (each one a feature grain and a dashboard row).</summary>
+    [Range(1, 1_000_000)]
+    public int Features { get; set; } = 1_000;
+
     /// <summary>A value longer than this (in characters) is never admitted: it counts under "(other)".</summary>
     [Range(1, 1_000)]
     public int MaxValueLength { get; set; } = 200;
@@ -44,6 +48,7 @@ public sealed partial class DimensionRegistry(NpgsqlDataSource dataSource, IOpti
 
     public const string ModelVersions = "model_version";
     public const string Campaigns = "campaign";
+    public const string Features = "feature";
 
     private readonly ConcurrentDictionary<string, Dimension> _dimensions = new(StringComparer.Ordinal);
     private readonly CardinalityOptions _options = options.Value;
@@ -53,6 +58,7 @@ public sealed partial class DimensionRegistry(NpgsqlDataSource dataSource, IOpti
     {
         ModelVersions => _options.ModelVersions,
         Campaigns => _options.Campaigns,
+        Features => _options.Features,
         _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "not a registered dimension"),
     };
 
@@ -64,8 +70,17 @@ public sealed partial class DimensionRegistry(NpgsqlDataSource dataSource, IOpti
         {
             yield return (Campaigns, current, false);
         }
+        // Every feature of the person, not only the new events': the feature rollup maps their whole feature set.
+        foreach (var feature in model.FeaturesUsed)
+        {
+            yield return (Features, feature, false);
+        }
         foreach (var e in events)
         {
+            if (e is { Type: "track", Name: EventNames.FeatureUsed, Feature: { Length: > 0 } feature })
+            {
+                yield return (Features, feature, true);
+            }
             if (ModelVersionFigures.KeyOf(e) is { } key)
             {
                 yield return (ModelVersions, key, true);
@@ -154,7 +169,16 @@ public sealed partial class DimensionRegistry(NpgsqlDataSource dataSource, IOpti
             """.Replace("c(t->'campaign')", Json("t->'campaign'"), StringComparison.Ordinal)
                .Replace("c(t->'campaign_id')", Json("t->'campaign_id'"), StringComparison.Ordinal)
                .Replace("c(cp->'name')", Json("cp->'name'"), StringComparison.Ordinal);
-        foreach (var (name, sql, ceiling) in new[] { (ModelVersions, modelVersion, options.ModelVersions), (Campaigns, campaign, options.Campaigns) })
+        var feature = $"""
+            SELECT value, min(ts) AS first FROM (
+                SELECT ts, {OracleSql.Text("feature")} AS value
+                FROM (SELECT ts, payload->'properties' AS p FROM user_events WHERE type = 'track' AND event = 'feature_used') e) f
+            WHERE value IS NOT NULL GROUP BY value
+            """;
+        foreach (var (name, sql, ceiling) in new[]
+                 {
+                     (ModelVersions, modelVersion, options.ModelVersions), (Campaigns, campaign, options.Campaigns), (Features, feature, options.Features),
+                 })
         {
             await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('samplemind.dimension:' || @d))", connection, transaction))
             {
@@ -191,6 +215,10 @@ public sealed partial class DimensionRegistry(NpgsqlDataSource dataSource, IOpti
         if (int.TryParse(Environment.GetEnvironmentVariable("SAMPLEMIND_Cardinality__Campaigns"), out var campaigns))
         {
             options.Campaigns = campaigns;
+        }
+        if (int.TryParse(Environment.GetEnvironmentVariable("SAMPLEMIND_Cardinality__Features"), out var features))
+        {
+            options.Features = features;
         }
         if (int.TryParse(Environment.GetEnvironmentVariable("SAMPLEMIND_Cardinality__MaxValueLength"), out var length))
         {
