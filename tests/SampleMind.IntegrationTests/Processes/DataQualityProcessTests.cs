@@ -30,8 +30,12 @@ public sealed class DataQualityProcessTests(BadInputStack stack) : IClassFixture
 
     private async Task<HttpStatusCode> PostAsync(string body)
     {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await stack.Http.PostAsync("/v1/batch", content, TestContext.Current.CancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/batch")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = TestApiKeys.Basic(TestApiKeys.Write); // the stack's client adds no write key
+        using var response = await stack.Http.SendAsync(request, TestContext.Current.CancellationToken);
         return response.StatusCode;
     }
 
