@@ -14,6 +14,7 @@ builder.AddClientRateLimits();
 builder.AddApiSecurity();
 builder.AddPrivacy();
 builder.AddDashboard();
+builder.AddDataQuality();
 builder.Services.AddSampleMindMetrics(builder.Configuration, "samplemind-client-api");
 builder.Services.AddStripeWebhooks();
 
@@ -38,6 +39,7 @@ app.MapStripeWebhookApi();
 app.MapFunnelsApi();
 app.MapAlertsApi();
 app.MapRetentionCampaignsApi();
+app.MapQualityApi();
 app.MapDiagnosticsApi();
 app.MapSampleMindMetrics();
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SampleMind.ClientApi.Ingest;
+using SampleMind.ClientApi.Quality;
 
 namespace SampleMind.ClientApi.Hosting;
 
@@ -19,6 +20,7 @@ public static class IngestHostingExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddPiiProtection(); // events are stored with their personal data protected
+        services.TryAddSingleton<IngestQualityCounters>(); // written behind only where AddDataQuality() runs
         services.TryAddSingleton<IngestHandler>();
         services.AddProblemDetails();
         services.AddCors();

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SampleMind.Analytics.Ingest;
 using SampleMind.Analytics.Privacy;
+using SampleMind.Analytics.Quality;
+using SampleMind.ClientApi.Quality;
 using SampleMind.ClientApi.Security;
 using SampleMind.ClientApi.Stripe;
 using SampleMind.Ingest;
@@ -28,6 +30,7 @@ public sealed class IngestHandler(
     TimeProvider time,
     ILogger<IngestHandler> logger,
     PiiProtector pii,
+    IngestQualityCounters quality,
     StripeEventApplier? stripe = null)
 {
     private readonly (byte[] Key, bool Grant)[] _writeKeys = [.. options.Value.WriteKeys.Select(k => (Encoding.UTF8.GetBytes(k), true))];
@@ -45,12 +48,14 @@ public sealed class IngestHandler(
                 return TooLarge();
             case BodyReadStatus.UnsupportedEncoding:
                 Rejected("encoding");
+                CountRefused("encoding");
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status415UnsupportedMediaType,
                     title: "Unsupported Content-Encoding",
                     detail: $"Content-Encoding '{request.Headers.ContentEncoding}' is not supported; use gzip, deflate, br or none.");
             case BodyReadStatus.CorruptEncoding:
                 Rejected("encoding");
+                CountRefused("encoding");
                 return Invalid(endpoint, "body", $"is not valid {request.Headers.ContentEncoding} data", SegmentBodyProblem.NotJson, []);
         }
 
@@ -76,6 +81,8 @@ public sealed class IngestHandler(
         if (!result.IsValid)
         {
             Rejected("invalid");
+            quality.Add(DayOf(receivedAt), SegmentBatchReader.SourcesOfRefused(body.Span, endpoint),
+                IngestQualityCounters.Rejected, "invalid");
             logger.LogInformation("Refused {Endpoint} body ({Problem}) with invalid indexes {Indexes}",
                 endpoint, result.Problem, result.InvalidIndexes);
             return Invalid(result);
@@ -98,6 +105,8 @@ public sealed class IngestHandler(
         if (outcome.FailedUsers > 0)
         {
             Rejected("unavailable");
+            quality.Add(DayOf(receivedAt), IngestQualityCounters.BySource(result.Events.Select(e => e.Source)),
+                IngestQualityCounters.Rejected, "unavailable");
             if (outcome.RejectedUsers > 0)
             {
                 logger.LogInformation("The store refused events of {RejectedUsers} users for good: {Rejected}", outcome.RejectedUsers, Describe(outcome.Rejected));
@@ -115,6 +124,7 @@ public sealed class IngestHandler(
         {
             // Refused for good (by the store, not the reader): a retry fails the same way, so no Retry-After and no 5xx.
             Rejected("refused_by_store");
+            CountHandedOver(DayOf(receivedAt), users, outcome, [.. outcome.Rejected.Select(r => r.MessageId)]);
             logger.LogInformation("The store refused events of {RejectedUsers} of {Users} users for good: {Rejected}",
                 outcome.RejectedUsers, users.Count, Describe(outcome.Rejected));
             return TypedResults.Problem(
@@ -130,6 +140,7 @@ public sealed class IngestHandler(
                 });
         }
 
+        CountHandedOver(DayOf(receivedAt), users, outcome, refused: null); // the events are durable from here on
         if (!await MapStripeCustomersAsync(result.Events))
         {
             Rejected("unavailable");
@@ -172,15 +183,52 @@ public sealed class IngestHandler(
         return true;
     }
 
-    private static ChallengeHttpResult Unauthorized()
+    private ChallengeHttpResult Unauthorized()
     {
         Rejected("unauthorized");
+        CountRefused("unauthorized");
         // The write-key scheme's challenge: 401 ProblemDetails and WWW-Authenticate, as for a wrong Authorization header.
         return TypedResults.Challenge(authenticationSchemes: [WriteKeyAuthenticationHandler.SchemeName]);
     }
 
     private static void Rejected(string reason) =>
         SampleMindMetrics.IngestRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>A body refused before its events were read: one event of an unknown source.</summary>
+    private void CountRefused(string reason) =>
+        quality.Add(DayOf(time.GetUtcNow()), IngestSource.Unknown, IngestQualityCounters.Rejected, reason, 1);
+
+    /// <summary>
+    /// The events the cluster took, per source: accepted, and the duplicates among them (a user's duplicates go to the
+    /// source of their first event); a user with an event in <paramref name="refused"/> had nothing stored: rejected.
+    /// </summary>
+    private void CountHandedOver(
+        DateOnly day, IReadOnlyList<SegmentUserBatch> users, UserIngestOutcome outcome, HashSet<string>? refused)
+    {
+        var accepted = new Dictionary<string, int>(1, StringComparer.Ordinal);
+        var duplicates = new Dictionary<string, int>(1, StringComparer.Ordinal);
+        var refusedBySource = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < users.Count; i++)
+        {
+            var user = users[i];
+            var wasRefused = refused is not null && user.Events.Any(e => refused.Contains(e.MessageId));
+            var target = wasRefused ? refusedBySource : accepted;
+            foreach (var e in user.Events)
+            {
+                target[e.Source] = target.GetValueOrDefault(e.Source) + 1;
+            }
+            if (target == accepted && i < outcome.Duplicates.Length && outcome.Duplicates[i] > 0)
+            {
+                var source = user.Events[0].Source;
+                duplicates[source] = duplicates.GetValueOrDefault(source) + outcome.Duplicates[i];
+            }
+        }
+        quality.Add(day, accepted, IngestQualityCounters.Accepted, "");
+        quality.Add(day, duplicates, IngestQualityCounters.Duplicate, "");
+        quality.Add(day, refusedBySource, IngestQualityCounters.Rejected, "refused_by_store");
+    }
+
+    private static DateOnly DayOf(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
 
     private static string Describe(RejectedEvent[] rejected) =>
         string.Join("; ", rejected.Take(5).Select(r => $"event '{r.MessageId}' ({r.SqlState}: {r.Reason})"))
@@ -190,9 +238,10 @@ public sealed class IngestHandler(
     private UserEvent[] ToUserEvents(SegmentUserBatch user) =>
         [.. user.Events.Select(e => new UserEvent(e.MessageId, e.Type, e.Name, e.Timestamp, pii.Protect(e.Json)))];
 
-    private static ProblemHttpResult TooLarge()
+    private ProblemHttpResult TooLarge()
     {
         Rejected("too_large");
+        CountRefused("too_large");
         return TypedResults.Problem(
             statusCode: StatusCodes.Status413PayloadTooLarge,
             title: "Body too large",

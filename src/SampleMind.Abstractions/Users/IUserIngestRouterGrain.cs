@@ -32,6 +32,12 @@ public sealed record class UserIngestOutcome(
 
     /// <summary>The refused events (messageIds cut to 64 characters), at most 100.</summary>
     [Id(4)] public RejectedEvent[] Rejected { get; init; } = [];
+
+    /// <summary>
+    /// Per user, in request order, how many of their events the log already held (<see cref="IngestResult.Duplicates"/>);
+    /// empty when there were none. What data quality counts as duplicates.
+    /// </summary>
+    [Id(5)] public int[] Duplicates { get; init; } = [];
 }
 
 /// <summary>One event the store refused for good, with PostgreSQL's reason.</summary>
@@ -50,9 +56,10 @@ public static class UserIngestFanOut
         ArgumentNullException.ThrowIfNull(users);
         using var gate = new SemaphoreSlim(Math.Max(1, maxConcurrentCalls));
         var calls = new Task[users.Length];
+        var duplicates = new int[users.Length];
         for (var i = 0; i < users.Length; i++)
         {
-            calls[i] = CallAsync(users[i]);
+            calls[i] = CallAsync(users[i], i);
         }
         try
         {
@@ -63,14 +70,15 @@ public static class UserIngestFanOut
             // Counted per call below.
         }
 
-        return OutcomeOf(calls);
+        return OutcomeOf(calls, duplicates);
 
-        async Task CallAsync(UserEventBatch user)
+        async Task CallAsync(UserEventBatch user, int index)
         {
             await gate.WaitAsync();
             try
             {
-                await grains.GetGrain<IUserGrain>(user.UserKey).IngestAsync(user.Events);
+                var result = await grains.GetGrain<IUserGrain>(user.UserKey).IngestAsync(user.Events);
+                duplicates[index] = result.Duplicates;
             }
             finally
             {
@@ -85,7 +93,7 @@ public static class UserIngestFanOut
     /// with the grain's directory entry), and such a call never ran: counting it as done would answer 200 for events
     /// that were never stored. Only <see cref="EventRejectedException"/> is refused for good.
     /// </summary>
-    public static UserIngestOutcome OutcomeOf(IReadOnlyList<Task> calls)
+    public static UserIngestOutcome OutcomeOf(IReadOnlyList<Task> calls, int[]? duplicates = null)
     {
         ArgumentNullException.ThrowIfNull(calls);
         var rejected = calls.Where(c => c.IsFaulted && c.Exception!.GetBaseException() is EventRejectedException).ToArray();
@@ -97,6 +105,7 @@ public static class UserIngestFanOut
                 .Select(c => (EventRejectedException)c.Exception!.GetBaseException())
                 .SelectMany(e => e.MessageIds.Select(m => new RejectedEvent(m, e.SqlState, e.Reason)))
                 .Take(100)],
+            Duplicates = duplicates is not null && duplicates.Any(d => d > 0) ? duplicates : [],
         };
 
         static string Describe(Task call) => call switch

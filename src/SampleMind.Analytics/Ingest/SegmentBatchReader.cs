@@ -293,7 +293,10 @@ public static partial class SegmentBatchReader
 
         var json = Normalise(item, type, messageId, userId, anonymousId, properties, traits, context, batchContext,
             clientTimestamp, sentAt, timestamp, receivedAt);
-        return new SegmentEvent(index, (userId ?? anonymousId)!, type, name, timestamp, messageId, json);
+        return new SegmentEvent(index, (userId ?? anonymousId)!, type, name, timestamp, messageId, json)
+        {
+            Source = Quality.IngestSource.Of(context, batchContext),
+        };
     }
 
     private static void RequireId(JsonElement item, string name, string type, string prefix, int index, ErrorCollector errors)

@@ -69,7 +69,11 @@ public sealed record class SegmentEvent(
     string? Name,
     DateTimeOffset Timestamp,
     string MessageId,
-    string Json);
+    string Json)
+{
+    /// <summary>The event's <c>context.library.name</c> as data quality keys it (<see cref="Quality.IngestSource"/>).</summary>
+    public string Source { get; init; } = Quality.IngestSource.Unknown;
+}
 
 /// <summary>The events of one user within a body, in body order.</summary>
 public sealed record class SegmentUserBatch(string UserKey, IReadOnlyList<SegmentEvent> Events);

@@ -23,7 +23,10 @@ public sealed class UserIngestRouterGrainTests(ClusterFixture fixture)
         var retried = await router.IngestAsync(request, maxConcurrentCalls: 3);
 
         Assert.Equal(new UserIngestOutcome(12, 0, null), first);
-        Assert.Equal(new UserIngestOutcome(12, 0, null), retried);
+        Assert.Empty(first.Duplicates);
+        Assert.Equal(new UserIngestOutcome(12, 0, null), retried with { Duplicates = [] });
+        // Every event of the retry was a duplicate, counted per user in request order (data quality's duplicates).
+        Assert.Equal(histories.Select(h => h.Events.Length), retried.Duplicates);
         foreach (var (user, events) in histories)
         {
             Assert.Equal(events.Length, (await fixture.Client.GetGrain<IUserGrain>(user).GetAsync())!.EventsApplied);

@@ -49,6 +49,7 @@ public sealed class ApiRolesProcessTests(BadInputStack stack) : IClassFixture<Ba
         { "GET", "/api/diagnostics/probe/{key}", "Admin", 200, null },
         { "PUT", "/api/diagnostics/probe/{key}", "Admin", 400, "{}" },
         { "GET", "/api/alerts", "Read", 200, null },
+        { "GET", "/api/quality", "Read", 200, null },
         { "POST", "/api/retention-campaigns", "Growth", 400, "{}" },
         { "GET", "/api/retention-campaigns", "Growth", 200, null },
         { "GET", "/api/retention-campaigns/{id}", "Growth", 404, null },
