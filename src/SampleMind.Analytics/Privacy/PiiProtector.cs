@@ -44,9 +44,6 @@ public sealed class PiiProtector
     public static readonly IReadOnlySet<string> TraitKeys = new HashSet<string>(
         ["email", "name", "first_name", "firstName", "last_name", "lastName", "phone", "address", "ip"], StringComparer.OrdinalIgnoreCase);
 
-    // The keys as they appear in JSON, for the cheap test before an event is parsed.
-    private static readonly string[] QuotedKeys = [.. TraitKeys.Select(k => $"\"{k}\"").Distinct(StringComparer.OrdinalIgnoreCase)];
-
     private static readonly JsonSerializerOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private const int NonceBytes = 12, TagBytes = 16;
@@ -171,16 +168,22 @@ public sealed class PiiProtector
 
     private static readonly IReadOnlySet<string> IpOnly = new HashSet<string>(["ip"], StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// False when the event cannot hold anything to protect, without parsing it: the reader writes an event without
+    /// traits as <c>"traits":{}</c>, so a non-empty <c>traits</c> object (top level or the context's) or an <c>ip</c>
+    /// key must appear. Most events (a track from an SDK: context.library, page, userAgent) skip the parse.
+    /// </summary>
     private static bool MayHold(string json)
     {
-        foreach (var key in QuotedKeys)
+        const string traits = "\"traits\":";
+        for (var at = json.IndexOf(traits, StringComparison.Ordinal); at >= 0; at = json.IndexOf(traits, at + traits.Length, StringComparison.Ordinal))
         {
-            if (json.Contains(key, StringComparison.OrdinalIgnoreCase))
+            if (!json.AsSpan(at + traits.Length).StartsWith("{}", StringComparison.Ordinal))
             {
                 return true;
             }
         }
-        return false;
+        return json.Contains("\"ip\"", StringComparison.OrdinalIgnoreCase);
     }
 
     private bool ProtectFields(JsonObject fields, IReadOnlySet<string> keys)

@@ -172,11 +172,12 @@ public sealed class ErasureCrashProcessTests(MergeCrashCluster fixture, ITestOut
             }
         }, CancellationToken.None);
 
-        await EventuallyAsync(async () => await EventsAsync(cluster, person) >= 200, ct);
+        Assert.True(await Eventually.GetAsync(() => EventsAsync(cluster, person), n => n >= 200, TimeSpan.FromSeconds(60)) >= 200);
         var job = await EraseAsync(privacy, person, ct);
         var state = await WaitForJobAsync(cluster, job, ct);
         var afterDone = Volatile.Read(ref sent);
-        await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref sent) >= afterDone + 100), ct); // 100 more events after the job's end
+        // 100 more events after the job's end.
+        Assert.True(await Eventually.GetAsync(() => Task.FromResult(Volatile.Read(ref sent)), n => n >= afterDone + 100, TimeSpan.FromSeconds(60)) >= afterDone + 100);
         await stopSending.CancelAsync();
         await sender;
 
@@ -244,15 +245,6 @@ public sealed class ErasureCrashProcessTests(MergeCrashCluster fixture, ITestOut
             state = await JobAsync(cluster, job);
         }
         return state;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, CancellationToken ct)
-    {
-        for (var i = 0; !await condition(); i++)
-        {
-            Assert.True(i < 240, "the condition did not hold within 60 s");
-            await Task.Delay(250, ct);
-        }
     }
 
     /// <summary>404 for the person, and not one row of theirs in any table.</summary>

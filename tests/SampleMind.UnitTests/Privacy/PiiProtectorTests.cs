@@ -65,6 +65,11 @@ public sealed class PiiProtectorTests
         var pii = new PiiProtector(PiiAtRest.Encrypt, Key);
         var track = Normalised("""{"batch":[{"type":"track","userId":"u1","messageId":"m2","event":"analysis_completed","properties":{"model":"m"}}]}""");
         Assert.Same(track, pii.Protect(track));
+        var sdkTrack = Normalised("""{"batch":[{"type":"track","userId":"u1","messageId":"m4","event":"feature_used","properties":{"name":"mixer"},"context":{"library":{"name":"analytics.js","version":"2.0"},"page":{"name":"Editor","path":"/editor"}}}]}""");
+        Assert.Same(sdkTrack, pii.Protect(sdkTrack));
+        // The context's traits on a track are protected all the same.
+        var withContextTraits = Normalised("""{"batch":[{"type":"track","userId":"u1","messageId":"m5","event":"feature_used","context":{"traits":{"email":"ada@example.com"}}}]}""");
+        Assert.StartsWith(PiiProtector.EncryptedPrefix, (string)JsonNode.Parse(pii.Protect(withContextTraits))!["context"]!["traits"]!["email"]!, StringComparison.Ordinal);
         var group = Normalised("""{"batch":[{"type":"group","userId":"u1","groupId":"g1","messageId":"m3","traits":{"name":"Quimby Audio","employees":12}}]}""");
         Assert.Same(group, pii.Protect(group));
         Assert.Same(Identify, PiiProtector.Plain.Protect(Identify));
